@@ -1,0 +1,7 @@
+"""hpy-build: write an extension once against hpy.h, ship it for every ABI."""
+
+__version__ = "0.1.0"
+
+from hpy_build.abi import get_include  # noqa: E402
+
+__all__ = ["__version__", "get_include"]

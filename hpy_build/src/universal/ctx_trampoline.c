@@ -1,0 +1,74 @@
+/* The one entry from a universal module's trampolines back into the runtime.
+ * Handles are the PyObject * bits here, so arguments pass through as they are. */
+#include "universal.h"
+
+static const HPy *as_handles(PyObject *const *objects) { return (const HPy *)objects; }
+
+void ctx_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig,
+                                        HPyCFunction func, void *args)
+{
+    switch (sig) {
+    case HPyFunc_NOARGS: {
+        _HPyFunc_args_NOARGS *a = (_HPyFunc_args_NOARGS *)args;
+        a->result = _h2py(((HPyFunc_noargs)func)(ctx, _py2h(a->self)));
+        return;
+    }
+    case HPyFunc_O: {
+        _HPyFunc_args_O *a = (_HPyFunc_args_O *)args;
+        a->result = _h2py(((HPyFunc_o)func)(ctx, _py2h(a->self), _py2h(a->arg)));
+        return;
+    }
+    case HPyFunc_VARARGS: {
+        _HPyFunc_args_VARARGS *a = (_HPyFunc_args_VARARGS *)args;
+        a->result = _h2py(((HPyFunc_varargs)func)(ctx, _py2h(a->self), as_handles(a->args),
+                                                  (size_t)a->nargs));
+        return;
+    }
+    case HPyFunc_KEYWORDS: {
+        _HPyFunc_args_KEYWORDS *a = (_HPyFunc_args_KEYWORDS *)args;
+        a->result = _h2py(((HPyFunc_keywords)func)(ctx, _py2h(a->self), as_handles(a->args),
+                                                   (size_t)PyVectorcall_NARGS(a->nargsf),
+                                                   _py2h(a->kwnames)));
+        return;
+    }
+    case HPyFunc_INITPROC: {
+        _HPyFunc_args_INITPROC *a = (_HPyFunc_args_INITPROC *)args;
+        a->result = ((HPyFunc_initproc)func)(ctx, _py2h(a->self),
+                                             as_handles(((PyTupleObject *)a->args)->ob_item),
+                                             PyTuple_GET_SIZE(a->args), _py2h(a->kw));
+        return;
+    }
+    case HPyFunc_NEWFUNC: {
+        _HPyFunc_args_NEWFUNC *a = (_HPyFunc_args_NEWFUNC *)args;
+        a->result = _h2py(((HPyFunc_newfunc)func)(ctx, _py2h(a->self),
+                                                  as_handles(((PyTupleObject *)a->args)->ob_item),
+                                                  PyTuple_GET_SIZE(a->args), _py2h(a->kw)));
+        return;
+    }
+    case HPyFunc_RICHCMPFUNC: {
+        _HPyFunc_args_RICHCMPFUNC *a = (_HPyFunc_args_RICHCMPFUNC *)args;
+        a->result = _h2py(((HPyFunc_richcmpfunc)func)(ctx, _py2h(a->arg0), _py2h(a->arg1),
+                                                      a->arg2));
+        return;
+    }
+    case HPyFunc_MOD_CREATE: {
+        _HPyFunc_args_MOD_CREATE *a = (_HPyFunc_args_MOD_CREATE *)args;
+        a->result = _h2py(((HPyFunc_mod_create)func)(ctx, _py2h(a->spec)));
+        return;
+    }
+    case HPyFunc_GETBUFFERPROC:
+        ((_HPyFunc_args_GETBUFFERPROC *)args)->result = -1;
+        break;
+    case HPyFunc_TRAVERSEPROC:
+        /* a traverse cannot fail; nothing to visit until types exist */
+        ((_HPyFunc_args_TRAVERSEPROC *)args)->result = 0;
+        return;
+    default:
+        if (_hpy_call_positional(ctx, sig, func, args))
+            return;
+        break;
+    }
+    /* Buffers, capsule destructors: they come with custom types and capsules. */
+    PyErr_Format(PyExc_SystemError,
+                 "HPyFunc signature %d is not supported yet by the hpy-build runtime", (int)sig);
+}

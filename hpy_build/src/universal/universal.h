@@ -1,0 +1,12 @@
+/* Internal interface of the universal runtime for CPython (hpy_build._universal). */
+#ifndef HPY_BUILD_UNIVERSAL_H
+#define HPY_BUILD_UNIVERSAL_H
+
+#include "hpy.h"
+
+void _hpy_universal_fill_ctx(HPyContext *ctx);
+int _hpy_call_positional(HPyContext *ctx, HPyFunc_Signature sig, HPyCFunction func, void *args);
+void ctx_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig,
+                                        HPyCFunction func, void *args);
+
+#endif

@@ -1,0 +1,124 @@
+/* CPython ABI trampolines that are not one-to-one argument mappings (the
+ * mechanical ones are generated in autogen_hpyfunc.h). Handles and PyObject *
+ * are the same bits, so nothing is copied. */
+#ifndef HPY_CPYTHON_HPYFUNC_TRAMPOLINES_H
+#define HPY_CPYTHON_HPYFUNC_TRAMPOLINES_H
+
+#define _HPyFunc_TRAMPOLINE_HPyFunc_NOARGS(SYM, IMPL)                       \
+    static PyObject *SYM(PyObject *self, PyObject *noargs)                  \
+    {                                                                       \
+        (void)noargs;                                                       \
+        return _h2py(IMPL(_HPyGetContext(), _py2h(self)));                  \
+    }
+
+#define _HPyFunc_TRAMPOLINE_HPyFunc_O(SYM, IMPL)                            \
+    static PyObject *SYM(PyObject *self, PyObject *arg)                     \
+    {                                                                       \
+        return _h2py(IMPL(_HPyGetContext(), _py2h(self), _py2h(arg)));      \
+    }
+
+#define _HPyFunc_TRAMPOLINE_HPyFunc_VARARGS(SYM, IMPL)                      \
+    static PyObject *SYM(PyObject *self, PyObject *const *args, Py_ssize_t nargs) \
+    {                                                                       \
+        return _h2py(IMPL(_HPyGetContext(), _py2h(self),                    \
+                          (const HPy *)args, (size_t)nargs));               \
+    }
+
+#define _HPyFunc_TRAMPOLINE_HPyFunc_KEYWORDS(SYM, IMPL)                     \
+    static PyObject *SYM(PyObject *self, PyObject *const *args,             \
+                         size_t nargsf, PyObject *kwnames)                  \
+    {                                                                       \
+        return _h2py(IMPL(_HPyGetContext(), _py2h(self), (const HPy *)args, \
+                          (size_t)PyVectorcall_NARGS(nargsf), _py2h(kwnames))); \
+    }
+
+#define _HPyFunc_TRAMPOLINE_HPyFunc_INITPROC(SYM, IMPL)                     \
+    static int SYM(PyObject *self, PyObject *args, PyObject *kw)            \
+    {                                                                       \
+        return IMPL(_HPyGetContext(), _py2h(self),                          \
+                    (const HPy *)((PyTupleObject *)args)->ob_item,          \
+                    PyTuple_GET_SIZE(args), _py2h(kw));                     \
+    }
+
+#define _HPyFunc_TRAMPOLINE_HPyFunc_NEWFUNC(SYM, IMPL)                      \
+    static PyObject *SYM(PyObject *type, PyObject *args, PyObject *kw)      \
+    {                                                                       \
+        return _h2py(IMPL(_HPyGetContext(), _py2h(type),                    \
+                          (const HPy *)((PyTupleObject *)args)->ob_item,    \
+                          PyTuple_GET_SIZE(args), _py2h(kw)));              \
+    }
+
+#define _HPyFunc_TRAMPOLINE_HPyFunc_RICHCMPFUNC(SYM, IMPL)                  \
+    static PyObject *SYM(PyObject *self, PyObject *other, int op)           \
+    {                                                                       \
+        return _h2py(IMPL(_HPyGetContext(), _py2h(self), _py2h(other),      \
+                          (HPy_RichCmpOp)op));                              \
+    }
+
+#define _HPyFunc_TRAMPOLINE_HPyFunc_MOD_CREATE(SYM, IMPL)                   \
+    static PyObject *SYM(PyObject *spec, PyModuleDef *def)                  \
+    {                                                                       \
+        (void)def;                                                          \
+        return _h2py(IMPL(_HPyGetContext(), _py2h(spec)));                  \
+    }
+
+#define _HPyFunc_TRAMPOLINE_HPyFunc_GETBUFFERPROC(SYM, IMPL)                \
+    static int SYM(PyObject *self, Py_buffer *view, int flags)              \
+    {                                                                       \
+        HPy_buffer hbuf;                                                    \
+        int res = IMPL(_HPyGetContext(), _py2h(self), &hbuf, flags);        \
+        if (res < 0)                                                        \
+            return res;                                                     \
+        view->buf = hbuf.buf;                                               \
+        view->obj = _h2py(hbuf.obj);                                        \
+        view->len = hbuf.len;                                               \
+        view->itemsize = hbuf.itemsize;                                     \
+        view->readonly = hbuf.readonly;                                     \
+        view->ndim = hbuf.ndim;                                             \
+        view->format = hbuf.format;                                         \
+        view->shape = hbuf.shape;                                           \
+        view->strides = hbuf.strides;                                       \
+        view->suboffsets = hbuf.suboffsets;                                 \
+        view->internal = hbuf.internal;                                     \
+        return res;                                                         \
+    }
+
+#define _HPyFunc_TRAMPOLINE_HPyFunc_RELEASEBUFFERPROC(SYM, IMPL)            \
+    static void SYM(PyObject *self, Py_buffer *view)                        \
+    {                                                                       \
+        HPy_buffer hbuf;                                                    \
+        hbuf.buf = view->buf;                                               \
+        hbuf.obj = _py2h(view->obj);                                        \
+        hbuf.len = view->len;                                               \
+        hbuf.itemsize = view->itemsize;                                     \
+        hbuf.readonly = view->readonly;                                     \
+        hbuf.ndim = view->ndim;                                             \
+        hbuf.format = view->format;                                         \
+        hbuf.shape = view->shape;                                           \
+        hbuf.strides = view->strides;                                       \
+        hbuf.suboffsets = view->suboffsets;                                 \
+        hbuf.internal = view->internal;                                     \
+        IMPL(_HPyGetContext(), _py2h(self), &hbuf);                         \
+    }
+
+/* Custom types (and with them tp_traverse) are not supported yet. */
+#ifdef __cplusplus
+#  define _HPyFunc_TRAMPOLINE_HPyFunc_TRAVERSEPROC(SYM, IMPL) \
+    static_assert(0, "HPy_tp_traverse: custom types are not supported by hpy-build yet");
+#else
+#  define _HPyFunc_TRAMPOLINE_HPyFunc_TRAVERSEPROC(SYM, IMPL) \
+    _Static_assert(0, "HPy_tp_traverse: custom types are not supported by hpy-build yet");
+#endif
+
+/* tp_destroy is called by the runtime's own dealloc, never by CPython. */
+#define _HPyFunc_TRAMPOLINE_HPyFunc_DESTROYFUNC(SYM, IMPL) \
+    static void SYM(void) { abort(); }
+
+#define _HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM, IMPL)                        \
+    static void SYM(PyObject *capsule)                                      \
+    {                                                                       \
+        IMPL(PyCapsule_GetName(capsule), PyCapsule_GetPointer(capsule,      \
+             PyCapsule_GetName(capsule)), PyCapsule_GetContext(capsule));   \
+    }
+
+#endif /* HPY_CPYTHON_HPYFUNC_TRAMPOLINES_H */

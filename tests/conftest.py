@@ -1,0 +1,27 @@
+import itertools
+
+import pytest
+
+from support import HPyCompiler, import_binary
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def hpy_compiler(tmp_path_factory):
+    return HPyCompiler(tmp_path_factory.mktemp("hpy-objects"))
+
+
+@pytest.fixture(params=["cpython", "universal"])
+def hpy_abi(request):
+    return request.param
+
+
+@pytest.fixture
+def compile_module(hpy_compiler, hpy_abi, tmp_path):
+    """compile_module(source, name="mytest") -> the imported module, in hpy_abi."""
+    def compile_and_import(source, name="mytest"):
+        build_dir = tmp_path / ("build%d" % next(_counter))
+        path = hpy_compiler.compile(source, hpy_abi, name, build_dir)
+        return import_binary(name, path, hpy_abi)
+    return compile_and_import

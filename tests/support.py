@@ -1,0 +1,81 @@
+"""Compile C snippets against hpy.h with the real compiler, in either ABI.
+
+Shared helper and runtime sources are compiled once per ABI and session;
+each snippet then costs one compile and one link.
+"""
+import importlib.util
+import os
+import sysconfig
+
+from setuptools import Distribution, Extension
+from setuptools.command.build_ext import build_ext
+
+from hpy_build import abi as hpy_abi
+from hpy_build.universal import load as load_universal
+
+# Warnings are errors: the headers promise -Wall -Wextra -Werror cleanliness.
+WARNINGS = ["-Wall", "-Wextra", "-Werror"]
+
+
+class _BuildExt(build_ext):
+    hpy_suffix = None
+
+    def get_ext_filename(self, fullname):
+        return fullname.replace(".", os.sep) + self.hpy_suffix
+
+
+def _build(ext, abi, build_dir):
+    dist = Distribution({"ext_modules": [ext], "script_name": "setup.py"})
+    cmd = _BuildExt(dist)
+    cmd.hpy_suffix = hpy_abi.ext_suffix(abi)
+    cmd.build_lib = str(build_dir)
+    cmd.build_temp = str(build_dir / "tmp")
+    cmd.ensure_finalized()
+    cmd.run()
+    return os.path.join(str(build_dir), cmd.get_ext_filename(ext.name))
+
+
+class HPyCompiler:
+    def __init__(self, root):
+        self.root = root
+        self._objects = {}
+
+    def shared_objects(self, abi):
+        """Object files of the sources hpy_build adds to every extension of ``abi``."""
+        if abi not in self._objects:
+            from distutils.ccompiler import new_compiler
+            from distutils.sysconfig import customize_compiler
+            options = hpy_abi.compile_options(abi)
+            compiler = new_compiler()
+            customize_compiler(compiler)
+            out = self.root / ("shared-" + abi)
+            self._objects[abi] = compiler.compile(
+                options["extra_sources"], output_dir=str(out),
+                macros=options["define_macros"],
+                include_dirs=options["include_dirs"] + [sysconfig.get_paths()["include"]],
+                extra_postargs=WARNINGS)
+        return self._objects[abi]
+
+    def compile(self, source, abi, name, build_dir):
+        """Build ``source`` as module ``name``; return the binary's path."""
+        build_dir.mkdir(parents=True, exist_ok=True)
+        c_file = build_dir / (name.rpartition(".")[2] + ".c")
+        c_file.write_text(source)
+        options = hpy_abi.compile_options(abi)
+        ext = Extension(
+            name, sources=[str(c_file)],
+            define_macros=options["define_macros"],
+            include_dirs=options["include_dirs"],
+            extra_objects=self.shared_objects(abi),
+            extra_compile_args=WARNINGS)
+        return _build(ext, abi, build_dir)
+
+
+def import_binary(name, path, abi):
+    """Import a built binary the way a user of that ABI would."""
+    if abi == "cpython":
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load_universal(name, path)
