@@ -1,0 +1,107 @@
+"""hpy_build.universal.load on good and bad binaries: errors name the file."""
+import shutil
+
+import pytest
+
+from hpy_build.universal import load
+from test_basic import MODULE
+
+HAND_MADE_ENTRY_POINTS = r"""
+#include "hpy.h"
+HPyModuleDef moduledef = { .doc = "hand-made entry points" };
+HPy_EXPORTED_FUNC uint32_t get_required_hpy_major_version_%(name)s(void) { return %(major)d; }
+HPy_EXPORTED_FUNC uint32_t get_required_hpy_minor_version_%(name)s(void) { return %(minor)d; }
+_HPy_HIDDEN HPyContext *_ctx_for_trampolines;
+HPy_EXPORTED_FUNC void HPyInitGlobalContext_%(name)s(HPyContext *ctx) { _ctx_for_trampolines = ctx; }
+%(init)s
+"""
+
+
+def _entry_points(name, major=0, minor=0, with_init=True):
+    init = ("HPy_EXPORTED_FUNC HPyModuleDef *HPyInit_%s(void) { return &moduledef; }" % name
+            if with_init else "")
+    return HAND_MADE_ENTRY_POINTS % dict(name=name, major=major, minor=minor, init=init)
+
+
+@pytest.fixture
+def good_binary(hpy_compiler, tmp_path):
+    return hpy_compiler.compile(MODULE, "universal", "mytest", tmp_path / "good")
+
+
+def test_loads_a_good_binary(good_binary):
+    module = load("mytest", good_binary)
+    assert module.f_noargs() == 42
+    assert module.__file__ == good_binary
+    assert module.__name__ == "mytest"
+
+
+def test_hand_made_entry_points_load(hpy_compiler, tmp_path):
+    path = hpy_compiler.compile(_entry_points("handmade"), "universal", "handmade", tmp_path)
+    assert load("handmade", path).__doc__ == "hand-made entry points"
+
+
+@pytest.mark.parametrize("major, minor", [(1, 0), (0, 1), (7, 3)])
+def test_unsupported_abi_version(hpy_compiler, tmp_path, major, minor):
+    path = hpy_compiler.compile(_entry_points("badver", major, minor), "universal", "badver", tmp_path)
+    with pytest.raises(ImportError) as info:
+        load("badver", path)
+    message = str(info.value)
+    assert path in message
+    assert "requires HPy ABI version %d.%d" % (major, minor) in message
+    assert info.value.path == path
+
+
+def test_missing_init_symbol(hpy_compiler, tmp_path):
+    path = hpy_compiler.compile(_entry_points("noinit", with_init=False), "universal", "noinit", tmp_path)
+    with pytest.raises(ImportError, match="does not export 'HPyInit_noinit'") as info:
+        load("noinit", path)
+    assert path in str(info.value)
+
+
+def test_module_name_must_match_the_binary(good_binary):
+    with pytest.raises(ImportError, match="get_required_hpy_major_version_othername"):
+        load("othername", good_binary)
+
+
+def test_binary_not_named_hpy0(good_binary, tmp_path):
+    renamed = str(tmp_path / "mytest.so")
+    shutil.copy(good_binary, renamed)
+    with pytest.raises(ImportError, match="not named like a universal HPy module") as info:
+        load("mytest", renamed)
+    assert renamed in str(info.value)
+
+
+def test_file_name_and_binary_disagree_on_major(good_binary, tmp_path):
+    renamed = str(tmp_path / "mytest.hpy1.so")
+    shutil.copy(good_binary, renamed)
+    with pytest.raises(ImportError, match=r"named for HPy ABI major version 1 \(.hpy1\)"):
+        load("mytest", renamed)
+
+
+def test_text_file_renamed_to_hpy0(tmp_path):
+    fake = tmp_path / "fake.hpy0.so"
+    fake.write_text("this is not a shared library\n")
+    with pytest.raises(ImportError, match="cannot load HPy module") as info:
+        load("fake", str(fake))
+    assert str(fake) in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    missing = str(tmp_path / "missing.hpy0.so")
+    with pytest.raises(ImportError, match="no HPy module binary") as info:
+        load("missing", missing)
+    assert missing in str(info.value)
+
+
+def test_hybrid_binary_for_another_cpython(good_binary, tmp_path):
+    renamed = str(tmp_path / "mytest.hpy0-cp27.so")
+    shutil.copy(good_binary, renamed)
+    with pytest.raises(ImportError, match="hybrid-ABI binary for cp27"):
+        load("mytest", renamed)
+
+
+def test_module_def_with_state_is_refused(hpy_compiler, tmp_path):
+    source = MODULE.replace('.doc = "a test module"', '.doc = "a test module", .size = 16')
+    path = hpy_compiler.compile(source, "universal", "mytest", tmp_path)
+    with pytest.raises(ValueError, match="HPyModuleDef.size must be 0"):
+        load("mytest", path)
