@@ -1,5 +1,6 @@
 """hpy_build.universal.load on good and bad binaries: errors name the file."""
 import shutil
+import sys
 
 import pytest
 
@@ -105,3 +106,10 @@ def test_module_def_with_state_is_refused(hpy_compiler, tmp_path):
     path = hpy_compiler.compile(source, "universal", "mytest", tmp_path)
     with pytest.raises(ValueError, match="HPyModuleDef.size must be 0"):
         load("mytest", path)
+
+
+def test_hybrid_binary_loads_and_may_use_the_c_api(hpy_compiler, tmp_path):
+    source = MODULE.replace('#include "hpy.h"', '#include "hpy.h"\n#include <Python.h>')
+    path = hpy_compiler.compile(source, "hybrid", "mytest", tmp_path)
+    assert path.endswith(".hpy0-cp%d%d.so" % sys.version_info[:2])
+    assert load("mytest", path).f_o(4) == 8
