@@ -146,6 +146,7 @@ typedef uint32_t HPy_UCS4;
 #endif
 
 #include "hpy/inline_helpers.h"
+#include "hpy/macros.h"
 #include "hpy/runtime/argparse.h"
 #include "hpy/runtime/buildvalue.h"
 #include "hpy/runtime/format.h"

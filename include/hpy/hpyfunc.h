@@ -41,10 +41,20 @@ typedef int (*HPyFunc_visitproc)(HPyField *, void *);
 #include "hpy/autogen_hpyfunc.h"
 
 #ifdef HPY_ABI_CPYTHON
+#  define HPY_MOD_EMBEDDABLE(modname)
 #  include "hpy/cpython/hpyfunc_trampolines.h"
 #else
-/* Set by HPyInitGlobalContext_<ext>, read by every trampoline. */
+/* Set by HPyInitGlobalContext_<ext>, read by every trampoline. With
+ * HPY_EMBEDDED_MODULES, several modules share one binary, so each source file
+ * keeps its own (declared by HPY_MOD_EMBEDDABLE). */
+#  ifdef HPY_EMBEDDED_MODULES
+#    define _HPy_CTX_MODIFIER static
+#    define HPY_MOD_EMBEDDABLE(modname) _HPy_CTX_MODIFIER HPyContext *_ctx_for_trampolines;
+#  else
+#    define _HPy_CTX_MODIFIER _HPy_HIDDEN
+#    define HPY_MOD_EMBEDDABLE(modname)
 extern _HPy_HIDDEN HPyContext *_ctx_for_trampolines;
+#  endif
 #  include "hpy/universal/hpyfunc_trampolines.h"
 #endif
 

@@ -32,7 +32,7 @@ typedef struct {
     {                                                                   \
         return HPY_ABI_VERSION_MINOR;                                   \
     }                                                                   \
-    _HPy_HIDDEN HPyContext *_ctx_for_trampolines;                       \
+    _HPy_CTX_MODIFIER HPyContext *_ctx_for_trampolines;                 \
     HPy_EXPORTED_FUNC void HPyInitGlobalContext_##ext_name(HPyContext *ctx) \
     {                                                                   \
         _ctx_for_trampolines = ctx;                                     \
