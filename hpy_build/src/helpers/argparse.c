@@ -1,0 +1,695 @@
+/* HPyArg_Parse, HPyArg_ParseKeywords, HPyArg_ParseKeywordsDict.
+ *
+ * Written against the public HPy API only: the same file is compiled into
+ * CPython-ABI and universal-ABI extensions.
+ *
+ * Format units (one output pointer each, in order):
+ *   b  unsigned char, 0..UCHAR_MAX          B  unsigned char, no overflow check
+ *   h  short                                H  unsigned short, no overflow check
+ *   i  int                                  I  unsigned int, no overflow check
+ *   l  long                                 k  unsigned long, no overflow check
+ *   L  long long                            K  unsigned long long, no overflow check
+ *   n  HPy_ssize_t
+ *   f  float                                d  double
+ *   p  int, the truth value of any object
+ *   s  const char *, UTF-8 of a str without NUL characters; valid as long as
+ *      the argument's handle is
+ *   O  HPy; borrowed from `args`, or (keywords from a dict) owned by the tracker
+ * Markers:
+ *   |  the units after it are optional: their outputs are left untouched
+ *   $  (keywords only) the units after it are keyword-only, and optional
+ *   :name  ends the units; errors read "name() ..."
+ *   ;message  ends the units; every error uses exactly this message
+ *
+ * When `ht` is not NULL a tracker is always created; the caller closes it after
+ * success, and on failure it is closed here. The keyword variants need a
+ * tracker for 'O' (as in HPy 0.9) so that handles fetched from a dict have an
+ * owner.
+ *
+ * Beyond HPy 0.9, the keyword variants also reject surplus positional
+ * arguments, unknown keywords, and arguments given both by position and name,
+ * with CPython's messages; 0.9 ignored them silently.
+ */
+#include "hpy.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#  define ARGPARSE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define ARGPARSE_PRINTF(f, a)
+#endif
+
+#define ARGPARSE_MSG_MAX 512
+
+typedef struct {
+    const char *func_name;  /* text after ':' or NULL */
+    const char *message;    /* text after ';' or NULL */
+    const char *units_end;  /* the ':' / ';' / NUL that stops the units */
+    size_t n_units;
+    size_t n_required;      /* units before '|' or '$' */
+    size_t max_positional;  /* units before '$' */
+} FormatInfo;
+
+static void
+arg_error(HPyContext *ctx, HPy exc_type, const FormatInfo *fi, const char *msg)
+{
+    char buf[ARGPARSE_MSG_MAX];
+    if (fi->message != NULL) {
+        HPyErr_SetString(ctx, exc_type, fi->message);
+        return;
+    }
+    if (fi->func_name != NULL)
+        snprintf(buf, sizeof(buf), "%.200s() %.256s", fi->func_name, msg);
+    else
+        snprintf(buf, sizeof(buf), "function %.256s", msg);
+    HPyErr_SetString(ctx, exc_type, buf);
+}
+
+static ARGPARSE_PRINTF(4, 5) void
+arg_errorf(HPyContext *ctx, HPy exc_type, const FormatInfo *fi, const char *fmt, ...)
+{
+    char msg[ARGPARSE_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    arg_error(ctx, exc_type, fi, msg);
+}
+
+/* CPython names the function "f()" or, without a name, "this function". */
+static const char *
+callee_for_keyword_error(const FormatInfo *fi, char *buf, size_t size)
+{
+    if (fi->func_name == NULL)
+        return "this function";
+    snprintf(buf, size, "%.200s()", fi->func_name);
+    return buf;
+}
+
+static int
+is_known_unit(char c)
+{
+    return c != '\0' && strchr("bBhHiIlkLKnfdpsO", c) != NULL;
+}
+
+/* Validates the whole format before any argument is touched, so a broken
+ * format string is reported whatever the caller passed. */
+static int
+scan_format(HPyContext *ctx, const char *fmt, int allow_keyword_only,
+            int need_tracker_for_O, int have_tracker, FormatInfo *fi)
+{
+    const char *p;
+    int seen_optional = 0, seen_keyword_only = 0;
+
+    memset(fi, 0, sizeof(*fi));
+    for (p = fmt; *p != '\0' && *p != ':' && *p != ';'; p++)
+        ;
+    fi->units_end = p;
+    if (*p == ':')
+        fi->func_name = p + 1;
+    else if (*p == ';')
+        fi->message = p + 1;
+
+    for (p = fmt; p != fi->units_end; p++) {
+        if (*p == '|') {
+            seen_optional = 1;
+            continue;
+        }
+        if (*p == '$' && allow_keyword_only) {
+            seen_optional = seen_keyword_only = 1;
+            continue;
+        }
+        if (!is_known_unit(*p)) {
+            arg_error(ctx, ctx->h_SystemError, fi, "unknown arg format code");
+            return 0;
+        }
+        if (*p == 'O' && need_tracker_for_O && !have_tracker) {
+            arg_error(ctx, ctx->h_SystemError, fi,
+                      "HPyArg_ParseKeywords cannot use the format character 'O' "
+                      "unless an HPyTracker is provided. Please supply an HPyTracker.");
+            return 0;
+        }
+        if (!seen_optional)
+            fi->n_required++;
+        if (!seen_keyword_only)
+            fi->max_positional++;
+        fi->n_units++;
+    }
+    return 1;
+}
+
+/* Stores `arg` converted per `unit` through the next pointer in `ap`.
+ * A NULL `arg` (an optional argument not given) only consumes the pointer. */
+static int
+convert_unit(HPyContext *ctx, char unit, HPy arg, va_list *ap, const FormatInfo *fi)
+{
+    switch (unit) {
+    case 'b': {
+        unsigned char *out = va_arg(*ap, unsigned char *);
+        long v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsLong(ctx, arg);
+        if (v == -1 && HPyErr_Occurred(ctx))
+            return 0;
+        if (v < 0) {
+            arg_error(ctx, ctx->h_OverflowError, fi,
+                      "unsigned byte integer is less than minimum");
+            return 0;
+        }
+        if (v > UCHAR_MAX) {
+            arg_error(ctx, ctx->h_OverflowError, fi,
+                      "unsigned byte integer is greater than maximum");
+            return 0;
+        }
+        *out = (unsigned char)v;
+        return 1;
+    }
+    case 'B': {
+        unsigned char *out = va_arg(*ap, unsigned char *);
+        unsigned long v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsUnsignedLongMask(ctx, arg);
+        if (v == (unsigned long)-1 && HPyErr_Occurred(ctx))
+            return 0;
+        *out = (unsigned char)v;
+        return 1;
+    }
+    case 'h': {
+        short *out = va_arg(*ap, short *);
+        long v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsLong(ctx, arg);
+        if (v == -1 && HPyErr_Occurred(ctx))
+            return 0;
+        if (v < SHRT_MIN) {
+            arg_error(ctx, ctx->h_OverflowError, fi,
+                      "signed short integer is less than minimum");
+            return 0;
+        }
+        if (v > SHRT_MAX) {
+            arg_error(ctx, ctx->h_OverflowError, fi,
+                      "signed short integer is greater than maximum");
+            return 0;
+        }
+        *out = (short)v;
+        return 1;
+    }
+    case 'H': {
+        unsigned short *out = va_arg(*ap, unsigned short *);
+        unsigned long v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsUnsignedLongMask(ctx, arg);
+        if (v == (unsigned long)-1 && HPyErr_Occurred(ctx))
+            return 0;
+        *out = (unsigned short)v;
+        return 1;
+    }
+    case 'i': {
+        int *out = va_arg(*ap, int *);
+        long v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsLong(ctx, arg);
+        if (v == -1 && HPyErr_Occurred(ctx))
+            return 0;
+        if (v < INT_MIN) {
+            arg_error(ctx, ctx->h_OverflowError, fi,
+                      "signed integer is less than minimum");
+            return 0;
+        }
+        if (v > INT_MAX) {
+            arg_error(ctx, ctx->h_OverflowError, fi,
+                      "signed integer is greater than maximum");
+            return 0;
+        }
+        *out = (int)v;
+        return 1;
+    }
+    case 'I': {
+        unsigned int *out = va_arg(*ap, unsigned int *);
+        unsigned long v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsUnsignedLongMask(ctx, arg);
+        if (v == (unsigned long)-1 && HPyErr_Occurred(ctx))
+            return 0;
+        *out = (unsigned int)v;
+        return 1;
+    }
+    case 'l': {
+        long *out = va_arg(*ap, long *);
+        long v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsLong(ctx, arg);
+        if (v == -1 && HPyErr_Occurred(ctx))
+            return 0;
+        *out = v;
+        return 1;
+    }
+    case 'k': {
+        unsigned long *out = va_arg(*ap, unsigned long *);
+        unsigned long v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsUnsignedLongMask(ctx, arg);
+        if (v == (unsigned long)-1 && HPyErr_Occurred(ctx))
+            return 0;
+        *out = v;
+        return 1;
+    }
+    case 'L': {
+        long long *out = va_arg(*ap, long long *);
+        long long v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsLongLong(ctx, arg);
+        if (v == -1 && HPyErr_Occurred(ctx))
+            return 0;
+        *out = v;
+        return 1;
+    }
+    case 'K': {
+        unsigned long long *out = va_arg(*ap, unsigned long long *);
+        unsigned long long v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsUnsignedLongLongMask(ctx, arg);
+        if (v == (unsigned long long)-1 && HPyErr_Occurred(ctx))
+            return 0;
+        *out = v;
+        return 1;
+    }
+    case 'n': {
+        HPy_ssize_t *out = va_arg(*ap, HPy_ssize_t *);
+        HPy_ssize_t v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyLong_AsSsize_t(ctx, arg);
+        if (v == -1 && HPyErr_Occurred(ctx))
+            return 0;
+        *out = v;
+        return 1;
+    }
+    case 'f': {
+        float *out = va_arg(*ap, float *);
+        double v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyFloat_AsDouble(ctx, arg);
+        if (v == -1.0 && HPyErr_Occurred(ctx))
+            return 0;
+        *out = (float)v;
+        return 1;
+    }
+    case 'd': {
+        double *out = va_arg(*ap, double *);
+        double v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPyFloat_AsDouble(ctx, arg);
+        if (v == -1.0 && HPyErr_Occurred(ctx))
+            return 0;
+        *out = v;
+        return 1;
+    }
+    case 'p': {
+        int *out = va_arg(*ap, int *);
+        int v;
+        if (HPy_IsNull(arg))
+            return 1;
+        v = HPy_IsTrue(ctx, arg);
+        if (v < 0)
+            return 0;
+        *out = v ? 1 : 0;
+        return 1;
+    }
+    case 's': {
+        const char **out = va_arg(*ap, const char **);
+        const char *utf8;
+        HPy_ssize_t size = 0;
+        if (HPy_IsNull(arg))
+            return 1;
+        if (!HPyUnicode_Check(ctx, arg)) {
+            arg_error(ctx, ctx->h_TypeError, fi, "a str is required");
+            return 0;
+        }
+        utf8 = HPyUnicode_AsUTF8AndSize(ctx, arg, &size);
+        if (utf8 == NULL)
+            return 0;  /* e.g. UnicodeEncodeError for lone surrogates */
+        if ((HPy_ssize_t)strlen(utf8) != size) {
+            arg_error(ctx, ctx->h_ValueError, fi, "embedded null character");
+            return 0;
+        }
+        *out = utf8;
+        return 1;
+    }
+    case 'O': {
+        HPy *out = va_arg(*ap, HPy *);
+        if (HPy_IsNull(arg))
+            return 1;
+        *out = arg;
+        return 1;
+    }
+    default:
+        /* scan_format() let through only the units handled above */
+        arg_error(ctx, ctx->h_SystemError, fi, "unknown arg format code");
+        return 0;
+    }
+}
+
+static void
+close_tracker(HPyContext *ctx, HPyTracker *ht)
+{
+    if (ht != NULL)
+        HPyTracker_Close(ctx, *ht);
+}
+
+HPyAPI_HELPER int
+HPyArg_Parse(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
+             const char *fmt, ...)
+{
+    FormatInfo fi;
+    const char *p;
+    size_t i = 0;
+    va_list ap;
+    int ok = 1;
+
+    if (!scan_format(ctx, fmt, 0, 0, ht != NULL, &fi))
+        return 0;
+    if (ht != NULL) {
+        *ht = HPyTracker_New(ctx, 0);
+        if (HPy_IsNull(*ht))
+            return 0;
+    }
+    if (nargs < fi.n_required) {
+        arg_error(ctx, ctx->h_TypeError, &fi, "required positional argument missing");
+        close_tracker(ctx, ht);
+        return 0;
+    }
+    if (nargs > fi.n_units) {
+        arg_error(ctx, ctx->h_TypeError, &fi,
+                  "mismatched args (too many arguments for fmt)");
+        close_tracker(ctx, ht);
+        return 0;
+    }
+
+    va_start(ap, fmt);
+    for (p = fmt; p != fi.units_end && ok; p++) {
+        if (*p == '|')
+            continue;
+        ok = convert_unit(ctx, *p, i < nargs ? args[i] : HPy_NULL, &ap, &fi);
+        i++;
+    }
+    va_end(ap);
+    if (!ok)
+        close_tracker(ctx, ht);
+    return ok;
+}
+
+/* ---- keywords ----------------------------------------------------------- */
+
+typedef struct {
+    HPy kw;               /* kwnames tuple, dict, or HPy_NULL */
+    int is_dict;
+    const HPy *kw_values; /* vectorcall style: values after the positionals */
+    HPy_ssize_t n_kw;
+} KeywordSource;
+
+/* Does the str handle `name` spell `key`? -1 on error. */
+static int
+name_equals(HPyContext *ctx, HPy name, const char *key)
+{
+    HPy_ssize_t size = 0;
+    const char *utf8 = HPyUnicode_AsUTF8AndSize(ctx, name, &size);
+    if (utf8 == NULL)
+        return -1;
+    return (size_t)size == strlen(key) && memcmp(utf8, key, (size_t)size) == 0;
+}
+
+/* Finds keyword `key`: 1 and *value set (owned iff *owned), 0 if absent,
+ * -1 with an error set. */
+static int
+lookup_keyword(HPyContext *ctx, const KeywordSource *src, const char *key,
+               HPy *value, int *owned)
+{
+    HPy_ssize_t j;
+    *owned = 0;
+    if (src->n_kw == 0)
+        return 0;
+    if (src->is_dict) {
+        HPy v = HPy_GetItem_s(ctx, src->kw, key);
+        if (HPy_IsNull(v)) {
+            if (!HPyErr_ExceptionMatches(ctx, ctx->h_KeyError))
+                return -1;
+            HPyErr_Clear(ctx);
+            return 0;
+        }
+        *value = v;
+        *owned = 1;
+        return 1;
+    }
+    for (j = 0; j < src->n_kw; j++) {
+        HPy name = HPy_GetItem_i(ctx, src->kw, j);
+        int eq;
+        if (HPy_IsNull(name))
+            return -1;
+        eq = name_equals(ctx, name, key);
+        HPy_Close(ctx, name);
+        if (eq < 0)
+            return -1;
+        if (eq) {
+            *value = src->kw_values[j];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Is `name` (a handle) among the keyword names accepted? -1 on error. */
+static int
+is_accepted_name(HPyContext *ctx, HPy name, const char *keywords[], size_t n_keywords)
+{
+    size_t k;
+    if (!HPyUnicode_Check(ctx, name))
+        return 0;
+    for (k = 0; k < n_keywords; k++) {
+        int eq;
+        if (keywords[k][0] == '\0')
+            continue;
+        eq = name_equals(ctx, name, keywords[k]);
+        if (eq != 0)
+            return eq;
+    }
+    return 0;
+}
+
+/* Called when more keywords were passed than matched: names the first one
+ * that is not accepted, like CPython. */
+static void
+report_unexpected_keyword(HPyContext *ctx, const KeywordSource *src,
+                          const char *keywords[], size_t n_keywords,
+                          const FormatInfo *fi)
+{
+    char callee[256];
+    HPy names;
+    HPy_ssize_t j, n;
+
+    if (fi->message != NULL) {
+        HPyErr_SetString(ctx, ctx->h_TypeError, fi->message);
+        return;
+    }
+    if (src->is_dict) {
+        if (!HPyDict_Check(ctx, src->kw)) {
+            arg_error(ctx, ctx->h_TypeError, fi, "got an unexpected keyword argument");
+            return;
+        }
+        names = HPyDict_Keys(ctx, src->kw);
+        if (HPy_IsNull(names))
+            return;
+    } else {
+        names = HPy_Dup(ctx, src->kw);
+    }
+    n = HPy_Length(ctx, names);
+    for (j = 0; j < n; j++) {
+        HPy name = HPy_GetItem_i(ctx, names, j);
+        int accepted;
+        if (HPy_IsNull(name))
+            break;
+        if (!HPyUnicode_Check(ctx, name)) {
+            HPy_Close(ctx, name);
+            arg_error(ctx, ctx->h_TypeError, fi, "keywords must be strings");
+            break;
+        }
+        accepted = is_accepted_name(ctx, name, keywords, n_keywords);
+        if (accepted == 0) {
+            const char *utf8 = HPyUnicode_AsUTF8AndSize(ctx, name, NULL);
+            if (utf8 != NULL) {
+                char msg[ARGPARSE_MSG_MAX];
+                snprintf(msg, sizeof(msg), "'%.200s' is an invalid keyword argument for %s",
+                         utf8, callee_for_keyword_error(fi, callee, sizeof(callee)));
+                HPyErr_SetString(ctx, ctx->h_TypeError, msg);
+            }
+            HPy_Close(ctx, name);
+            break;
+        }
+        HPy_Close(ctx, name);
+        if (accepted < 0)
+            break;
+    }
+    HPy_Close(ctx, names);
+    if (!HPyErr_Occurred(ctx))
+        arg_error(ctx, ctx->h_TypeError, fi, "got an unexpected keyword argument");
+}
+
+static int
+parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
+               HPy kw, int kw_is_dict, const char *fmt, const char *keywords[],
+               va_list *ap)
+{
+    FormatInfo fi;
+    KeywordSource src;
+    size_t n_keywords = 0, i = 0;
+    HPy_ssize_t n_matched = 0;
+    const char *p;
+
+    if (!scan_format(ctx, fmt, 1, 1, ht != NULL, &fi))
+        return 0;
+    /* positional-only names ("") come first */
+    while (keywords[n_keywords] != NULL && keywords[n_keywords][0] == '\0')
+        n_keywords++;
+    for (; keywords[n_keywords] != NULL; n_keywords++) {
+        if (keywords[n_keywords][0] == '\0') {
+            arg_error(ctx, ctx->h_SystemError, &fi, "empty keyword parameter name");
+            return 0;
+        }
+    }
+    /* HPy 0.9 reports these programming errors as TypeError; kept for
+     * compatibility. */
+    if (fi.n_units > n_keywords) {
+        arg_error(ctx, ctx->h_TypeError, &fi, "mismatched args (too few keywords for fmt)");
+        return 0;
+    }
+    if (fi.n_units < n_keywords) {
+        arg_error(ctx, ctx->h_TypeError, &fi, "mismatched args (too many keywords for fmt)");
+        return 0;
+    }
+
+    src.kw = kw;
+    src.is_dict = kw_is_dict;
+    src.kw_values = args + nargs;
+    src.n_kw = 0;
+    if (!HPy_IsNull(kw)) {
+        src.n_kw = HPy_Length(ctx, kw);
+        if (src.n_kw < 0)
+            return 0;
+    }
+
+    if (nargs > fi.max_positional) {
+        if (nargs <= fi.n_units) {
+            arg_error(ctx, ctx->h_TypeError, &fi,
+                      "keyword only argument passed as positional argument");
+        } else {
+            arg_errorf(ctx, ctx->h_TypeError, &fi,
+                       "takes %s %zu positional argument%s (%zu given)",
+                       fi.n_required == fi.max_positional ? "exactly" : "at most",
+                       fi.max_positional, fi.max_positional == 1 ? "" : "s", nargs);
+        }
+        return 0;
+    }
+
+    if (ht != NULL) {
+        *ht = HPyTracker_New(ctx, 0);
+        if (HPy_IsNull(*ht))
+            return 0;
+    }
+
+    for (p = fmt; p != fi.units_end; p++) {
+        HPy arg = HPy_NULL;
+        int owned = 0, found = 0, ok;
+        if (*p == '|' || *p == '$')
+            continue;
+        if (keywords[i][0] != '\0') {
+            found = lookup_keyword(ctx, &src, keywords[i], &arg, &owned);
+            if (found < 0)
+                goto error;
+        }
+        if (i < nargs) {
+            if (found) {
+                if (owned)
+                    HPy_Close(ctx, arg);
+                arg_errorf(ctx, ctx->h_TypeError, &fi,
+                           "got multiple values for argument '%.200s'", keywords[i]);
+                goto error;
+            }
+            arg = args[i];
+        } else if (found) {
+            n_matched++;
+        } else if (i < fi.n_required) {
+            arg_error(ctx, ctx->h_TypeError, &fi, "no value for required argument");
+            goto error;
+        }
+        /* Handles fetched from a dict must outlive this call for 'O' and 's'. */
+        if (owned && ht != NULL && (*p == 'O' || *p == 's')) {
+            if (HPyTracker_Add(ctx, *ht, arg) < 0) {
+                HPy_Close(ctx, arg);
+                goto error;
+            }
+            owned = 0;
+        }
+        ok = convert_unit(ctx, *p, arg, ap, &fi);
+        if (owned)
+            HPy_Close(ctx, arg);
+        if (!ok)
+            goto error;
+        i++;
+    }
+
+    if (n_matched < src.n_kw) {
+        report_unexpected_keyword(ctx, &src, keywords, n_keywords, &fi);
+        goto error;
+    }
+    return 1;
+
+error:
+    close_tracker(ctx, ht);
+    return 0;
+}
+
+HPyAPI_HELPER int
+HPyArg_ParseKeywords(HPyContext *ctx, HPyTracker *ht, const HPy *args,
+                     size_t nargs, HPy kwnames, const char *fmt,
+                     const char *keywords[], ...)
+{
+    va_list ap;
+    int ok;
+    va_start(ap, keywords);
+    ok = parse_keywords(ctx, ht, args, nargs, kwnames, 0, fmt, keywords, &ap);
+    va_end(ap);
+    return ok;
+}
+
+HPyAPI_HELPER int
+HPyArg_ParseKeywordsDict(HPyContext *ctx, HPyTracker *ht, const HPy *args,
+                         HPy_ssize_t nargs, HPy kw, const char *fmt,
+                         const char *keywords[], ...)
+{
+    va_list ap;
+    int ok;
+    if (nargs < 0) {
+        HPyErr_SetString(ctx, ctx->h_SystemError,
+                         "HPyArg_ParseKeywordsDict: negative nargs");
+        return 0;
+    }
+    va_start(ap, keywords);
+    ok = parse_keywords(ctx, ht, args, (size_t)nargs, kw, 1, fmt, keywords, &ap);
+    va_end(ap);
+    return ok;
+}
