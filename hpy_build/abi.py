@@ -71,6 +71,9 @@ def compile_options(abi):
         "define_macros": [(macro, None)],
         "include_dirs": include_dirs,
         "extra_sources": sources,
+        # Only the entry points are exported: an HPyDef named like a libc
+        # function (say 'warn') must not be interposed by it.
+        "extra_compile_args": [] if sys.platform == "win32" else ["-fvisibility=hidden"],
     }
 
 

@@ -53,7 +53,7 @@ class HPyCompiler:
                 options["extra_sources"], output_dir=str(out),
                 macros=options["define_macros"],
                 include_dirs=options["include_dirs"] + [sysconfig.get_paths()["include"]],
-                extra_postargs=WARNINGS)
+                extra_postargs=WARNINGS + options["extra_compile_args"])
         return self._objects[abi]
 
     def compile(self, source, abi, name, build_dir):
@@ -67,7 +67,7 @@ class HPyCompiler:
             define_macros=options["define_macros"],
             include_dirs=options["include_dirs"],
             extra_objects=self.shared_objects(abi),
-            extra_compile_args=WARNINGS)
+            extra_compile_args=WARNINGS + options["extra_compile_args"])
         return _build(ext, abi, build_dir)
 
 

@@ -133,3 +133,21 @@ def test_cpython_binary_exports_only_pyinit(hpy_compiler, tmp_path):
                               capture_output=True, text=True).stdout.split()
     functions = [s for s in exported if s.startswith(("PyInit", "HPy", "get_required", "ctx_"))]
     assert functions == ["PyInit_mytest"]
+
+
+LIBC_NAMED_DEF = r"""
+#include "hpy.h"
+HPyDef_METH(warn, "warn", HPyFunc_NOARGS)
+static HPy warn_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    return HPyUnicode_FromString(ctx, "our warn");
+}
+static HPyDef *defines[] = { &warn, NULL };
+static HPyModuleDef moduledef = { .defines = defines };
+HPy_MODINIT(libcnames, moduledef)
+"""
+
+
+def test_a_def_named_like_a_libc_function_is_not_interposed(compile_module):
+    assert compile_module(LIBC_NAMED_DEF, name="libcnames").warn() == "our warn"
