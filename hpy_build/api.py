@@ -199,7 +199,7 @@ MEMBERS: List[Member] = [
     function(82, "HPy HPyLong_FromUInt64_t(HPyContext *ctx, uint64_t v)", call="PyLong_FromUnsignedLongLong"),
     function(83, "HPy HPyLong_FromSize_t(HPyContext *ctx, size_t value)", call="PyLong_FromSize_t"),
     function(84, "HPy HPyLong_FromSsize_t(HPyContext *ctx, HPy_ssize_t value)", call="PyLong_FromSsize_t"),
-    function(85, "int32_t HPyLong_AsInt32_t(HPyContext *ctx, HPy h)", body='long v = PyLong_AsLong(_h2py(h)); if (v != (int32_t)v && !PyErr_Occurred()) PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to int32_t"); return (int32_t)v;'),
+    function(85, "int32_t HPyLong_AsInt32_t(HPyContext *ctx, HPy h)", body='long v = PyLong_AsLong(_h2py(h)); if (v != (int32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to int32_t"); return -1; } return (int32_t)v;'),
     function(86, "uint32_t HPyLong_AsUInt32_t(HPyContext *ctx, HPy h)", body='unsigned long v = PyLong_AsUnsignedLong(_h2py(h)); if (v != (uint32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to uint32_t"); return (uint32_t)-1; } return (uint32_t)v;'),
     function(87, "uint32_t HPyLong_AsUInt32_tMask(HPyContext *ctx, HPy h)", body="return (uint32_t)PyLong_AsUnsignedLongMask(_h2py(h));"),
     function(88, "int64_t HPyLong_AsInt64_t(HPyContext *ctx, HPy h)", call="PyLong_AsLongLong"),

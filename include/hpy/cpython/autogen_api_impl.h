@@ -55,7 +55,7 @@ HPyAPI_FUNC HPy HPyLong_FromSsize_t(HPyContext *ctx, HPy_ssize_t value)
 HPyAPI_FUNC int32_t HPyLong_AsInt32_t(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    long v = PyLong_AsLong(_h2py(h)); if (v != (int32_t)v && !PyErr_Occurred()) PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to int32_t"); return (int32_t)v;
+    long v = PyLong_AsLong(_h2py(h)); if (v != (int32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to int32_t"); return -1; } return (int32_t)v;
 }
 
 HPyAPI_FUNC uint32_t HPyLong_AsUInt32_t(HPyContext *ctx, HPy h)
