@@ -367,7 +367,7 @@ MEMBERS: List[Member] = [
     function(250, "HPy HPyContextVar_New(HPyContext *ctx, const char *name, HPy default_value)", call="PyContextVar_New"),
     function(251, "int32_t HPyContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result)", body="PyObject *value; int32_t ret = PyContextVar_Get(_h2py(context_var), _h2py(default_value), &value); *result = _py2h(value); return ret;"),
     function(252, "HPy HPyContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)", call="PyContextVar_Set"),
-    function(253, "const char *HPyType_GetName(HPyContext *ctx, HPy type)", body="return ((PyTypeObject *)_h2py(type))->tp_name;"),
+    function(253, "const char *HPyType_GetName(HPyContext *ctx, HPy type)", body="PyTypeObject *tp = (PyTypeObject *)_h2py(type); const char *dot; if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) return PyUnicode_AsUTF8(((PyHeapTypeObject *)tp)->ht_name); dot = strrchr(tp->tp_name, '.'); return dot ? dot + 1 : tp->tp_name;"),
     function(254, "int HPyType_IsSubtype(HPyContext *ctx, HPy sub, HPy type)", body="return PyType_IsSubtype((PyTypeObject *)_h2py(sub), (PyTypeObject *)_h2py(type));"),
     function(255, "HPy HPyUnicode_FromEncodedObject(HPyContext *ctx, HPy obj, const char *encoding, const char *errors)", call="PyUnicode_FromEncodedObject"),
     function(256, "HPy HPyUnicode_Substring(HPyContext *ctx, HPy str, HPy_ssize_t start, HPy_ssize_t end)", call="PyUnicode_Substring"),

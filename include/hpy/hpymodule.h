@@ -12,8 +12,10 @@ typedef struct {
 
 #ifdef HPY_ABI_CPYTHON
 
-/* Multi-phase init: CPython creates the module from the returned def. */
+/* Multi-phase init: CPython creates the module from the returned def. The
+ * declaration exports PyInit_ where PyMODINIT_FUNC does not (CPython 3.8). */
 #define HPy_MODINIT(ext_name, mod_def)                                  \
+    HPy_EXPORTED_FUNC PyObject *PyInit_##ext_name(void);                \
     PyMODINIT_FUNC PyInit_##ext_name(void)                              \
     {                                                                   \
         return _HPyModuleDef_AsPyInit(&mod_def, #ext_name);                     \

@@ -1057,7 +1057,7 @@ HPyAPI_FUNC HPy HPyContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)
 HPyAPI_FUNC const char *HPyType_GetName(HPyContext *ctx, HPy type)
 {
     (void)ctx;
-    return ((PyTypeObject *)_h2py(type))->tp_name;
+    PyTypeObject *tp = (PyTypeObject *)_h2py(type); const char *dot; if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) return PyUnicode_AsUTF8(((PyHeapTypeObject *)tp)->ht_name); dot = strrchr(tp->tp_name, '.'); return dot ? dot + 1 : tp->tp_name;
 }
 
 HPyAPI_FUNC int HPyType_IsSubtype(HPyContext *ctx, HPy sub, HPy type)

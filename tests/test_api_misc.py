@@ -1,0 +1,342 @@
+"""Compile/eval, context variables, type queries, leaving Python, pending members."""
+import builtins
+import collections
+import contextvars
+import os
+import threading
+import types
+
+import pytest
+
+from hpy_build import api
+
+PENDING = [f for f in api.FUNCTIONS if f.pending]
+
+
+def _pending_case(func):
+    # Pending members ignore their arguments, so zeroed statics will do.
+    decls = "".join("static %s a%d; " % (p.type.replace("[]", ""), i) if not p.name.endswith("[]")
+                    else "static %s *a%d; " % (p.type, i)
+                    for i, p in enumerate(func.params[1:]))
+    call = "%s(ctx%s)" % (func.public_name,
+                          "".join(", a%d" % i for i in range(len(func.params) - 1)))
+    if func.return_type == "HPy":
+        call = "if (!HPy_IsNull(%s)) return HPyErr_SetString(ctx, ctx->h_AssertionError, " \
+               "\"%s returned a handle\");" % (call, func.public_name)
+    elif func.return_type == "void":
+        call += ";"
+    else:
+        call = "(void)%s;" % call
+    return "{ %s%s break; }" % (decls, call)
+
+
+SOURCE = r"""
+#include <poll.h>
+#include <unistd.h>
+#include "hpy.h"
+
+/* ---- compile and eval ---- */
+
+HPyDef_METH(compile_s, "compile_s", HPyFunc_VARARGS)
+static HPy compile_s_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    const char *source = HPyUnicode_AsUTF8AndSize(ctx, args[0], NULL);
+    const char *filename = HPyUnicode_AsUTF8AndSize(ctx, args[1], NULL);
+    long kind = HPyLong_AsLong(ctx, args[2]);
+    (void)self; (void)nargs;
+    if (source == NULL || filename == NULL)
+        return HPy_NULL;
+    return HPy_Compile_s(ctx, source, filename, (HPy_SourceKind)kind);
+}
+
+HPyDef_METH(source_kinds, "source_kinds", HPyFunc_NOARGS)
+static HPy source_kinds_impl(HPyContext *ctx, HPy self)
+{
+    HPy e = HPyLong_FromLong(ctx, HPy_SourceKind_Expr);
+    HPy f = HPyLong_FromLong(ctx, HPy_SourceKind_File);
+    HPy s = HPyLong_FromLong(ctx, HPy_SourceKind_Single);
+    HPy result = HPyTuple_Pack(ctx, 3, e, f, s);
+    (void)self;
+    HPy_Close(ctx, e);
+    HPy_Close(ctx, f);
+    HPy_Close(ctx, s);
+    return result;
+}
+
+HPyDef_METH(eval_code, "eval_code", HPyFunc_VARARGS)
+static HPy eval_code_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self; (void)nargs;
+    return HPy_EvalCode(ctx, args[0], args[1], args[2]);
+}
+
+/* ---- context variables ---- */
+
+HPyDef_METH(cv_new, "cv_new", HPyFunc_VARARGS)
+static HPy cv_new_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    const char *name = HPyUnicode_AsUTF8AndSize(ctx, args[0], NULL);
+    (void)self;
+    if (name == NULL)
+        return HPy_NULL;
+    return HPyContextVar_New(ctx, name, nargs > 1 ? args[1] : HPy_NULL);
+}
+
+/* (found, value): with no value, no argument default and no variable default,
+ * the result handle is NULL */
+HPyDef_METH(cv_get, "cv_get", HPyFunc_VARARGS)
+static HPy cv_get_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    HPy value = HPy_NULL, result;
+    (void)self;
+    if (HPyContextVar_Get(ctx, args[0], nargs > 1 ? args[1] : HPy_NULL, &value) < 0)
+        return HPy_NULL;
+    if (HPy_IsNull(value))
+        return HPyTuple_Pack(ctx, 2, ctx->h_False, ctx->h_None);
+    result = HPyTuple_Pack(ctx, 2, ctx->h_True, value);
+    HPy_Close(ctx, value);
+    return result;
+}
+
+HPyDef_METH(cv_set, "cv_set", HPyFunc_VARARGS)
+static HPy cv_set_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self; (void)nargs;
+    return HPyContextVar_Set(ctx, args[0], args[1]);
+}
+
+/* ---- types ---- */
+
+HPyDef_METH(is_subtype, "is_subtype", HPyFunc_VARARGS)
+static HPy is_subtype_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self; (void)nargs;
+    return HPyLong_FromLong(ctx, HPyType_IsSubtype(ctx, args[0], args[1]));
+}
+
+HPyDef_METH(type_name, "type_name", HPyFunc_O)
+static HPy type_name_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    const char *name = HPyType_GetName(ctx, arg);
+    (void)self;
+    if (name == NULL)
+        return HPy_NULL;
+    return HPyUnicode_FromString(ctx, name);
+}
+
+/* ---- leaving Python ---- */
+
+/* Write a byte to signal_fd, then wait up to 30 s outside Python for wait_fd to
+ * become readable. A Python thread can only answer if the GIL was released. */
+HPyDef_METH(wait_outside_python, "wait_outside_python", HPyFunc_VARARGS)
+static HPy wait_outside_python_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    int signal_fd = (int)HPyLong_AsLong(ctx, args[0]);
+    struct pollfd wait = { .fd = (int)HPyLong_AsLong(ctx, args[1]), .events = POLLIN };
+    int use_macros = HPy_IsTrue(ctx, args[2]);
+    int ready;
+    char byte = 'x';
+    HPyThreadState state;
+    (void)self; (void)nargs;
+    if (HPyErr_Occurred(ctx))
+        return HPy_NULL;
+    if (write(signal_fd, &byte, 1) != 1)
+        return HPyErr_SetFromErrno(ctx, ctx->h_OSError);
+    if (use_macros) {
+        HPy_BEGIN_LEAVE_PYTHON(ctx)
+        ready = poll(&wait, 1, 30000);
+        HPy_END_LEAVE_PYTHON(ctx)
+    }
+    else {
+        state = HPy_LeavePythonExecution(ctx);
+        ready = poll(&wait, 1, 30000);
+        HPy_ReenterPythonExecution(ctx, state);
+    }
+    return HPyLong_FromLong(ctx, ready);
+}
+
+/* ---- pending members ---- */
+
+HPyDef_METH(call_pending, "call_pending", HPyFunc_O)
+static HPy call_pending_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    switch (HPyLong_AsLong(ctx, arg)) {
+%(pending)s
+    default:
+        return HPyErr_SetString(ctx, ctx->h_ValueError, "unknown pending member");
+    }
+    if (!HPyErr_Occurred(ctx))
+        return HPyErr_SetString(ctx, ctx->h_AssertionError, "no error set");
+    return HPy_NULL;
+}
+
+static HPyDef *module_defines[] = {
+    &compile_s, &source_kinds, &eval_code, &cv_new, &cv_get, &cv_set, &is_subtype, &type_name,
+    &wait_outside_python, &call_pending, NULL
+};
+static HPyModuleDef moduledef = { .defines = module_defines };
+HPy_MODINIT(api_misc, moduledef)
+""" % {
+    "pending": "\n".join("    case %d: %s" % (i, _pending_case(f)) for i, f in enumerate(PENDING)),
+}
+
+_built = {}
+
+
+@pytest.fixture
+def mod(compile_module, hpy_abi):
+    if hpy_abi not in _built:
+        _built[hpy_abi] = compile_module(SOURCE, name="api_misc")
+    return _built[hpy_abi]
+
+
+# ---- compile and eval ---------------------------------------------------------
+
+def test_compile_and_eval_expression(mod):
+    expr, _, _ = mod.source_kinds()
+    code = mod.compile_s("len('abc') + 1", "<my expr>", expr)
+    assert isinstance(code, types.CodeType)
+    assert code.co_filename == "<my expr>"
+    # before 3.10 EvalCode does not add __builtins__ to bare globals
+    assert mod.eval_code(code, {"__builtins__": builtins}, {}) == 4
+    code = mod.compile_s("x * y", "<e>", expr)
+    assert mod.eval_code(code, {"x": 6}, {"y": 7}) == 42
+
+
+def test_compile_and_eval_file(mod):
+    _, file_kind, _ = mod.source_kinds()
+    code = mod.compile_s("x = 5\ndef f():\n    return x * 2\ny = f()\n", "prog.py", file_kind)
+    namespace = {}
+    assert mod.eval_code(code, namespace, namespace) is None
+    assert namespace["y"] == 10 and namespace["f"]() == 10
+    # separate locals receive the assignments
+    globals_, locals_ = {}, {}
+    mod.eval_code(mod.compile_s("z = 1", "p.py", file_kind), globals_, locals_)
+    assert locals_ == {"z": 1} and "z" not in globals_
+
+
+def test_compile_single_prints_expression_values(mod, capsys):
+    _, _, single = mod.source_kinds()
+    code = mod.compile_s("6 * 7", "<single>", single)
+    assert mod.eval_code(code, {}, {}) is None
+    assert capsys.readouterr().out == "42\n"
+
+
+def test_compile_errors(mod):
+    expr, file_kind, _ = mod.source_kinds()
+    with pytest.raises(SyntaxError) as info:
+        mod.compile_s("1 +", "bad.py", expr)
+    assert info.value.filename == "bad.py"
+    with pytest.raises(SyntaxError):
+        mod.compile_s("x = 1", "<e>", expr)  # a statement is no expression
+    with pytest.raises(SystemError, match="invalid source kind"):
+        mod.compile_s("1", "<e>", 99)
+    code = mod.compile_s("1 / 0", "div.py", file_kind)
+    with pytest.raises(ZeroDivisionError):
+        mod.eval_code(code, {}, {})
+
+
+# ---- context variables --------------------------------------------------------
+
+def test_context_var_new(mod):
+    var = mod.cv_new("my_var")
+    assert isinstance(var, contextvars.ContextVar)
+    assert var.name == "my_var"
+    with pytest.raises(LookupError):
+        var.get()
+    assert mod.cv_new("with_default", 5).get() == 5
+
+
+def test_context_var_get_and_set(mod):
+    def body():
+        var = mod.cv_new("v")
+        assert mod.cv_get(var) == (False, None)
+        assert mod.cv_get(var, "arg default") == (True, "arg default")
+        token = mod.cv_set(var, "value")
+        assert isinstance(token, contextvars.Token) and token.var is var
+        assert var.get() == "value"
+        assert mod.cv_get(var) == (True, "value")
+        assert mod.cv_get(var, "arg default") == (True, "value")
+        var.reset(token)
+        assert mod.cv_get(var) == (False, None)
+
+        with_default = mod.cv_new("d", "var default")
+        assert mod.cv_get(with_default) == (True, "var default")
+        assert mod.cv_get(with_default, "arg default") == (True, "arg default")
+        return var
+
+    var = contextvars.copy_context().run(body)
+    # set inside a copied context: not visible outside it
+    assert mod.cv_get(var) == (False, None)
+
+
+def test_context_var_errors(mod):
+    with pytest.raises(TypeError, match="an instance of ContextVar was expected"):
+        mod.cv_get("not a var")
+    with pytest.raises(TypeError, match="an instance of ContextVar was expected"):
+        mod.cv_set(42, 1)
+
+
+# ---- types --------------------------------------------------------------------
+
+def test_type_is_subtype(mod):
+    class Base:
+        pass
+
+    class Sub(Base):
+        pass
+    assert mod.is_subtype(bool, int) == 1
+    assert mod.is_subtype(int, bool) == 0
+    assert mod.is_subtype(Sub, Base) == 1
+    assert mod.is_subtype(Base, Sub) == 0
+    assert mod.is_subtype(int, object) == 1
+    assert mod.is_subtype(int, int) == 1
+    assert mod.is_subtype(collections.OrderedDict, dict) == 1
+
+
+def test_type_get_name(mod):
+    class Local:
+        pass
+    assert mod.type_name(int) == "int"
+    assert mod.type_name(str) == "str"
+    assert mod.type_name(Local) == "Local"
+    # like __name__: no module prefix, as in HPy 0.9
+    assert mod.type_name(collections.OrderedDict) == "OrderedDict"
+    assert mod.type_name(types.SimpleNamespace) == "SimpleNamespace"
+
+
+# ---- leaving Python -----------------------------------------------------------
+
+@pytest.mark.parametrize("use_macros", [False, True], ids=["functions", "macros"])
+def test_leave_python_execution_releases_the_gil(mod, use_macros):
+    to_thread_r, to_thread_w = os.pipe()
+    to_c_r, to_c_w = os.pipe()
+
+    def answer():
+        # os.read blocks without the GIL, but needs it back to return
+        os.read(to_thread_r, 1)
+        os.write(to_c_w, b"y")
+
+    thread = threading.Thread(target=answer)
+    thread.start()
+    try:
+        assert mod.wait_outside_python(to_thread_w, to_c_r, use_macros) == 1
+    finally:
+        thread.join()
+        for fd in (to_thread_r, to_thread_w, to_c_r, to_c_w):
+            os.close(fd)
+    # back in Python: the API works again
+    assert mod.type_name(int) == "int"
+
+
+# ---- pending members ----------------------------------------------------------
+
+@pytest.mark.parametrize("index", range(len(PENDING)), ids=[f.public_name for f in PENDING])
+def test_pending_member_raises_system_error(mod, index):
+    name = PENDING[index].public_name
+    with pytest.raises(SystemError, match=name):
+        mod.call_pending(index)
+    # the interpreter and the module carry on
+    assert mod.type_name(int) == "int"
+
