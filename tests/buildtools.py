@@ -8,6 +8,7 @@ a fixture.
 import email.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -312,3 +313,23 @@ def call_backend(python, project, hook, *args, config_settings=None):
                                     runner=runner, python_executable=python)
     kwargs = {"config_settings": config_settings} if config_settings is not None else {}
     return getattr(caller, hook)(*args, **kwargs)
+
+
+def pyenv_cpythons():
+    """(version, interpreter) for each CPython 3.8-3.13 that pyenv provides."""
+    root = os.environ.get("PYENV_ROOT")
+    if not root and shutil.which("pyenv"):
+        try:
+            root = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,
+                                  universal_newlines=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            root = None
+    versions_dir = os.path.join(root or os.path.expanduser("~/.pyenv"), "versions")
+    found = []
+    if os.path.isdir(versions_dir):
+        names = [n for n in os.listdir(versions_dir) if re.match(r"^3\.(8|9|1[0-3])\.\d+$", n)]
+        for name in sorted(names, key=lambda n: tuple(int(part) for part in n.split("."))):
+            python = os.path.join(versions_dir, name, "bin", "python")
+            if os.access(python, os.X_OK):
+                found.append((name, python))
+    return found

@@ -18,6 +18,7 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from buildtools import (  # noqa: F401  (fixtures)
+    pyenv_cpythons,
     ROOT,
     clean_env,
     dependency_wheelhouse,
@@ -105,24 +106,8 @@ def undefined_symbols(binary_path):
 
 def other_cpythons():
     """(version, interpreter) for each pyenv CPython 3.8-3.13 other than the running one."""
-    root = os.environ.get("PYENV_ROOT")
-    if not root and shutil.which("pyenv"):
-        try:
-            root = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,
-                                  universal_newlines=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            root = None
-    versions_dir = os.path.join(root or os.path.expanduser("~/.pyenv"), "versions")
-    found = []
-    if os.path.isdir(versions_dir):
-        names = [n for n in os.listdir(versions_dir) if re.match(r"^3\.\d+\.\d+$", n)]
-        for name in sorted(names, key=lambda n: tuple(int(part) for part in n.split("."))):
-            match = re.match(r"^3\.(\d+)\.\d+$", name)
-            python = os.path.join(versions_dir, name, "bin", "python")
-            if (match and 8 <= int(match.group(1)) <= 13 and "3." + match.group(1) != RUNNING
-                    and os.access(python, os.X_OK)):
-                found.append((name, python))
-    return found
+    return [(version, python) for version, python in pyenv_cpythons()
+            if version.rpartition(".")[0] != RUNNING]
 
 
 def _other_python_params():
