@@ -141,6 +141,30 @@ scan_format(HPyContext *ctx, const char *fmt, int allow_keyword_only,
     return 1;
 }
 
+/* A C long in [min, max]; `what` names the C type in the overflow message. */
+static int
+long_in_range(HPyContext *ctx, HPy arg, const FormatInfo *fi, long min, long max,
+              const char *what, long *v)
+{
+    *v = HPyLong_AsLong(ctx, arg);
+    if (*v == -1 && HPyErr_Occurred(ctx))
+        return 0;
+    if (*v < min || *v > max) {
+        arg_errorf(ctx, ctx->h_OverflowError, fi, "%s is %s", what,
+                   *v < min ? "less than minimum" : "greater than maximum");
+        return 0;
+    }
+    return 1;
+}
+
+/* The unsigned codes take the low bits of any int, without overflow checks. */
+static int
+low_bits(HPyContext *ctx, HPy arg, unsigned long *v)
+{
+    *v = HPyLong_AsUnsignedLongMask(ctx, arg);
+    return !(*v == (unsigned long)-1 && HPyErr_Occurred(ctx));
+}
+
 /* Stores `arg` converted per `unit` through the next pointer in `ap`.
  * A NULL `arg` (an optional argument not given) only consumes the pointer. */
 static int
@@ -152,19 +176,8 @@ convert_unit(HPyContext *ctx, char unit, HPy arg, va_list *ap, const FormatInfo 
         long v;
         if (HPy_IsNull(arg))
             return 1;
-        v = HPyLong_AsLong(ctx, arg);
-        if (v == -1 && HPyErr_Occurred(ctx))
+        if (!long_in_range(ctx, arg, fi, 0, UCHAR_MAX, "unsigned byte integer", &v))
             return 0;
-        if (v < 0) {
-            arg_error(ctx, ctx->h_OverflowError, fi,
-                      "unsigned byte integer is less than minimum");
-            return 0;
-        }
-        if (v > UCHAR_MAX) {
-            arg_error(ctx, ctx->h_OverflowError, fi,
-                      "unsigned byte integer is greater than maximum");
-            return 0;
-        }
         *out = (unsigned char)v;
         return 1;
     }
@@ -173,8 +186,7 @@ convert_unit(HPyContext *ctx, char unit, HPy arg, va_list *ap, const FormatInfo 
         unsigned long v;
         if (HPy_IsNull(arg))
             return 1;
-        v = HPyLong_AsUnsignedLongMask(ctx, arg);
-        if (v == (unsigned long)-1 && HPyErr_Occurred(ctx))
+        if (!low_bits(ctx, arg, &v))
             return 0;
         *out = (unsigned char)v;
         return 1;
@@ -184,19 +196,8 @@ convert_unit(HPyContext *ctx, char unit, HPy arg, va_list *ap, const FormatInfo 
         long v;
         if (HPy_IsNull(arg))
             return 1;
-        v = HPyLong_AsLong(ctx, arg);
-        if (v == -1 && HPyErr_Occurred(ctx))
+        if (!long_in_range(ctx, arg, fi, SHRT_MIN, SHRT_MAX, "signed short integer", &v))
             return 0;
-        if (v < SHRT_MIN) {
-            arg_error(ctx, ctx->h_OverflowError, fi,
-                      "signed short integer is less than minimum");
-            return 0;
-        }
-        if (v > SHRT_MAX) {
-            arg_error(ctx, ctx->h_OverflowError, fi,
-                      "signed short integer is greater than maximum");
-            return 0;
-        }
         *out = (short)v;
         return 1;
     }
@@ -205,8 +206,7 @@ convert_unit(HPyContext *ctx, char unit, HPy arg, va_list *ap, const FormatInfo 
         unsigned long v;
         if (HPy_IsNull(arg))
             return 1;
-        v = HPyLong_AsUnsignedLongMask(ctx, arg);
-        if (v == (unsigned long)-1 && HPyErr_Occurred(ctx))
+        if (!low_bits(ctx, arg, &v))
             return 0;
         *out = (unsigned short)v;
         return 1;
@@ -216,19 +216,8 @@ convert_unit(HPyContext *ctx, char unit, HPy arg, va_list *ap, const FormatInfo 
         long v;
         if (HPy_IsNull(arg))
             return 1;
-        v = HPyLong_AsLong(ctx, arg);
-        if (v == -1 && HPyErr_Occurred(ctx))
+        if (!long_in_range(ctx, arg, fi, INT_MIN, INT_MAX, "signed integer", &v))
             return 0;
-        if (v < INT_MIN) {
-            arg_error(ctx, ctx->h_OverflowError, fi,
-                      "signed integer is less than minimum");
-            return 0;
-        }
-        if (v > INT_MAX) {
-            arg_error(ctx, ctx->h_OverflowError, fi,
-                      "signed integer is greater than maximum");
-            return 0;
-        }
         *out = (int)v;
         return 1;
     }
@@ -237,8 +226,7 @@ convert_unit(HPyContext *ctx, char unit, HPy arg, va_list *ap, const FormatInfo 
         unsigned long v;
         if (HPy_IsNull(arg))
             return 1;
-        v = HPyLong_AsUnsignedLongMask(ctx, arg);
-        if (v == (unsigned long)-1 && HPyErr_Occurred(ctx))
+        if (!low_bits(ctx, arg, &v))
             return 0;
         *out = (unsigned int)v;
         return 1;
