@@ -125,6 +125,15 @@ def _universal_trampoline(sig):
                   + _indent(body) + ["}"])
 
 
+def _deliver(return_type, call, to):
+    """The statement handing an impl's result to CPython (``to`` is 'return ' or an lvalue)."""
+    if return_type == "void":
+        return call + ";"
+    if return_type == "HPy":
+        call = "_h2py(%s)" % call
+    return "%s%s;" % (to, call)
+
+
 def _cpython_trampoline(sig):
     """Positional signatures only: the CPython callback's arguments are the impl's."""
     fields, result = _struct_fields(sig)
@@ -132,13 +141,7 @@ def _cpython_trampoline(sig):
     for ptype, field in zip(sig.params, fields):
         name = _split_decl(field)[1]
         args.append("_py2h(%s)" % name if ptype == "HPy" else name)
-    call = "IMPL(%s)" % ", ".join(args)
-    if sig.return_type == "HPy":
-        stmt = "return _h2py(%s);" % call
-    elif sig.return_type == "void":
-        stmt = call + ";"
-    else:
-        stmt = "return %s;" % call
+    stmt = _deliver(sig.return_type, "IMPL(%s)" % ", ".join(args), "return ")
     return _macro("_HPyFunc_TRAMPOLINE_%s(SYM, IMPL)" % sig.enum,
                   ["static " + _fn_head(result, "SYM", ", ".join(fields)), "{", "    " + stmt, "}"])
 
@@ -313,13 +316,8 @@ def gen_call_positional():
             continue
         args = ["ctx"] + ["_py2h(a->arg%d)" % i if t == "HPy" else "a->arg%d" % i
                           for i, t in enumerate(sig.params)]
-        call = "((%s)func)(%s)" % (sig.typedef, ", ".join(args))
-        if sig.return_type == "HPy":
-            stmt = "a->result = _h2py(%s);" % call
-        elif sig.return_type == "void":
-            stmt = call + ";"
-        else:
-            stmt = "a->result = %s;" % call
+        stmt = _deliver(sig.return_type, "((%s)func)(%s)" % (sig.typedef, ", ".join(args)),
+                        "a->result = ")
         out += ["    case %s: {" % sig.enum,
                 "        _HPyFunc_args_%s *a = (_HPyFunc_args_%s *)args;" % (sig.name, sig.name),
                 "        " + stmt,
