@@ -3,10 +3,10 @@
 # with it (PEP 517, isolated, no package index), install each sample wheel
 # into a fresh venv and run the sample's tests there.
 #
-#   sample_ext/main_job.sh                  # with python3
+#   sample_ext/main_job.sh                  # with python3; the universal wheel
+#                                           # also on every other pyenv CPython 3.8-3.13
 #   PYTHON=python3.12 sample_ext/main_job.sh
-#   ALL_PYTHONS=1 sample_ext/main_job.sh    # also: the universal wheel on every
-#                                           # other pyenv CPython 3.8-3.13
+#   ALL_PYTHONS=0 sample_ext/main_job.sh    # only the running CPython
 #
 # Work files go to $WORK (default: a new temporary directory); logs of every
 # step are kept in $WORK/logs. Exits non-zero if any step or test run fails.
@@ -126,7 +126,7 @@ test_wheel "cpython-$(python_version "$PYTHON")" "$PYTHON" "$CPYTHON_WHEEL" cpyt
 test_wheel "universal-$(python_version "$PYTHON")" "$PYTHON" "$UNIVERSAL_WHEEL" universal \
     "$WORK/hpy-build-wheels"
 
-if [ "${ALL_PYTHONS:-0}" = 1 ]; then
+if [ "${ALL_PYTHONS:-1}" = 1 ]; then
     PYENV_VERSIONS="${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}/versions"
     RUNNING=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     for interpreter in $(ls -d "$PYENV_VERSIONS"/3.* 2>/dev/null | sort -V | sed 's|$|/bin/python|'); do
