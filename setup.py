@@ -15,7 +15,7 @@ def runtime_extension():
         "hpy_build._universal",
         sources=sources,
         include_dirs=["include", "hpy_build/src/universal"],
-        define_macros=[("HPY_ABI_CPYTHON", None), ("HPY_BUILDING_RUNTIME", None)],
+        define_macros=[("HPY_ABI_CPYTHON", None)],  # the runtime is the CPython ABI behind pointers
         depends=glob.glob("include/**/*.h", recursive=True) + glob.glob("hpy_build/src/**/*.h", recursive=True),
     )
 
