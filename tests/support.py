@@ -14,6 +14,7 @@ from hpy_build import abi as hpy_abi
 from hpy_build.universal import load as load_universal
 
 # Warnings are errors: the headers promise -Wall -Wextra -Werror cleanliness.
+TEST_INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 
 
@@ -65,7 +66,7 @@ class HPyCompiler:
         ext = Extension(
             name, sources=[str(c_file)],
             define_macros=options["define_macros"],
-            include_dirs=options["include_dirs"],
+            include_dirs=options["include_dirs"] + [TEST_INCLUDE],
             extra_objects=self.shared_objects(abi),
             extra_compile_args=WARNINGS + options["extra_compile_args"])
         return _build(ext, abi, build_dir)

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 SOURCE = r"""
-#include "hpy.h"
+#include "hpytest.h"
 
 static HPy int_result(HPyContext *ctx, long r)
 {
@@ -13,14 +13,6 @@ static HPy int_result(HPyContext *ctx, long r)
         return HPy_NULL;
     return HPyLong_FromLong(ctx, r);
 }
-
-#define T_METH_O(NAME, EXPR)                                            \
-    HPyDef_METH(NAME, #NAME, HPyFunc_O)                                 \
-    static HPy NAME##_impl(HPyContext *ctx, HPy self, HPy arg)          \
-    {                                                                   \
-        (void)self;                                                     \
-        return EXPR;                                                    \
-    }
 
 /* ---- lists ---- */
 

@@ -13,7 +13,7 @@ from hpy_build import api
 HANDLE_NAMES = [h.public_name for h in api.HANDLES]
 
 SOURCE = r"""
-#include "hpy.h"
+#include "hpytest.h"
 
 /* an int result of the API, or the error it reported */
 static HPy int_result(HPyContext *ctx, long r)
@@ -27,22 +27,6 @@ static const char *utf8(HPyContext *ctx, HPy h)
 {
     return HPyUnicode_AsUTF8AndSize(ctx, h, NULL);
 }
-
-#define T_METH_O(NAME, EXPR)                                              \
-    HPyDef_METH(NAME, #NAME, HPyFunc_O)                                 \
-    static HPy NAME##_impl(HPyContext *ctx, HPy self, HPy arg)          \
-    {                                                                   \
-        (void)self;                                                     \
-        return EXPR;                                                    \
-    }
-
-#define T_METH_N(NAME, EXPR)                                              \
-    HPyDef_METH(NAME, #NAME, HPyFunc_VARARGS)                           \
-    static HPy NAME##_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs) \
-    {                                                                   \
-        (void)self; (void)nargs;                                        \
-        return EXPR;                                                    \
-    }
 
 HPyDef_METH(dup_close, "dup_close", HPyFunc_VARARGS)
 static HPy dup_close_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)

@@ -4,7 +4,7 @@ import os
 import pytest
 
 SOURCE = r"""
-#include "hpy.h"
+#include "hpytest.h"
 
 static HPy int_result(HPyContext *ctx, long r)
 {
@@ -34,22 +34,6 @@ static HPy pack_and_close(HPyContext *ctx, HPy *items, HPy_ssize_t n)
             HPy_Close(ctx, items[i]);
     return result;
 }
-
-#define T_METH_O(NAME, EXPR)                                            \
-    HPyDef_METH(NAME, #NAME, HPyFunc_O)                                 \
-    static HPy NAME##_impl(HPyContext *ctx, HPy self, HPy arg)          \
-    {                                                                   \
-        (void)self;                                                     \
-        return EXPR;                                                    \
-    }
-
-#define T_METH_N(NAME, EXPR)                                            \
-    HPyDef_METH(NAME, #NAME, HPyFunc_VARARGS)                           \
-    static HPy NAME##_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs) \
-    {                                                                   \
-        (void)self; (void)nargs;                                        \
-        return EXPR;                                                    \
-    }
 
 /* ---- bytes ---- */
 
