@@ -381,7 +381,6 @@ MEMBERS: List[Member] = [
 MEMBERS.sort(key=lambda member: member.id)
 HANDLES = [m for m in MEMBERS if isinstance(m, Handle)]
 FUNCTIONS = [m for m in MEMBERS if isinstance(m, Function)]
-BY_NAME = {m.public_name: m for m in MEMBERS}
 
 
 # ---- enums compiled into extension binaries (values are ABI) -------------
@@ -552,7 +551,6 @@ SIGNATURES = [
     _sig("DESTROYFUNC", "void", "void *", positional=False, takes_ctx=False),
     _sig("MOD_CREATE", "HPy", "HPy", positional=False),
 ]
-SIGNATURE_BY_NAME = {s.name: s for s in SIGNATURES}
 
 
 # Trampolines whose argument struct is not ``arg0, arg1, ..., result``:
