@@ -988,41 +988,23 @@ HPyAPI_FUNC int HPy_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
 
 HPyAPI_FUNC HPy HPyCapsule_New(HPyContext *ctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor)
 {
-    (void)ctx;
-    (void)pointer;
-    (void)utf8_name;
-    (void)destructor;
-    PyErr_SetString(PyExc_SystemError, "HPyCapsule_New is not implemented yet by hpy-build");
-    return HPy_NULL;
+    return ctx_Capsule_New(ctx, pointer, utf8_name, destructor);
 }
 
 HPyAPI_FUNC void *HPyCapsule_Get(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, const char *utf8_name)
 {
-    (void)ctx;
-    (void)capsule;
-    (void)key;
-    (void)utf8_name;
-    PyErr_SetString(PyExc_SystemError, "HPyCapsule_Get is not implemented yet by hpy-build");
-    return NULL;
+    return ctx_Capsule_Get(ctx, capsule, key, utf8_name);
 }
 
 HPyAPI_FUNC int HPyCapsule_IsValid(HPyContext *ctx, HPy capsule, const char *utf8_name)
 {
     (void)ctx;
-    (void)capsule;
-    (void)utf8_name;
-    PyErr_SetString(PyExc_SystemError, "HPyCapsule_IsValid is not implemented yet by hpy-build");
-    return (int)-1;
+    return PyCapsule_IsValid(_h2py(capsule), utf8_name);
 }
 
 HPyAPI_FUNC int HPyCapsule_Set(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, void *value)
 {
-    (void)ctx;
-    (void)capsule;
-    (void)key;
-    (void)value;
-    PyErr_SetString(PyExc_SystemError, "HPyCapsule_Set is not implemented yet by hpy-build");
-    return (int)-1;
+    return ctx_Capsule_Set(ctx, capsule, key, value);
 }
 
 HPyAPI_FUNC HPy HPy_Compile_s(HPyContext *ctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind)
