@@ -78,6 +78,8 @@ class Function(Member):
     ctx_returns_void: bool = False
     # Only meaningful inside a universal runtime (no CPython-ABI function).
     runtime_only: bool = False
+    # Never returns (declared _HPy_NO_RETURN, as in HPy 0.9).
+    noreturn: bool = False
 
     @property
     def ctx_return_type(self):
@@ -199,8 +201,8 @@ MEMBERS: List[Member] = [
     function(82, "HPy HPyLong_FromUInt64_t(HPyContext *ctx, uint64_t v)", call="PyLong_FromUnsignedLongLong"),
     function(83, "HPy HPyLong_FromSize_t(HPyContext *ctx, size_t value)", call="PyLong_FromSize_t"),
     function(84, "HPy HPyLong_FromSsize_t(HPyContext *ctx, HPy_ssize_t value)", call="PyLong_FromSsize_t"),
-    function(85, "int32_t HPyLong_AsInt32_t(HPyContext *ctx, HPy h)", body='long v = PyLong_AsLong(_h2py(h)); if (v != (int32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to int32_t"); return -1; } return (int32_t)v;'),
-    function(86, "uint32_t HPyLong_AsUInt32_t(HPyContext *ctx, HPy h)", body='unsigned long v = PyLong_AsUnsignedLong(_h2py(h)); if (v != (uint32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to uint32_t"); return (uint32_t)-1; } return (uint32_t)v;'),
+    function(85, "int32_t HPyLong_AsInt32_t(HPyContext *ctx, HPy h)", body='long v = PyLong_AsLong(_h2py(h)); if (v != (int32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C int32_t"); return -1; } return (int32_t)v;'),
+    function(86, "uint32_t HPyLong_AsUInt32_t(HPyContext *ctx, HPy h)", body='unsigned long v = PyLong_AsUnsignedLong(_h2py(h)); if (v != (uint32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C uint32_t"); return (uint32_t)-1; } return (uint32_t)v;'),
     function(87, "uint32_t HPyLong_AsUInt32_tMask(HPyContext *ctx, HPy h)", body="return (uint32_t)PyLong_AsUnsignedLongMask(_h2py(h));"),
     function(88, "int64_t HPyLong_AsInt64_t(HPyContext *ctx, HPy h)", call="PyLong_AsLongLong"),
     function(89, "uint64_t HPyLong_AsUInt64_t(HPyContext *ctx, HPy h)", call="PyLong_AsUnsignedLongLong"),
@@ -250,7 +252,7 @@ MEMBERS: List[Member] = [
     function(133, "HPy HPy_InPlaceOr(HPyContext *ctx, HPy h1, HPy h2)", call="PyNumber_InPlaceOr"),
     function(134, "int HPyCallable_Check(HPyContext *ctx, HPy h)", call="PyCallable_Check"),
     function(135, "HPy HPy_CallTupleDict(HPyContext *ctx, HPy callable, HPy args, HPy kw)", impl=True),
-    function(136, "void HPy_FatalError(HPyContext *ctx, const char *message)", call="Py_FatalError"),
+    function(136, "void HPy_FatalError(HPyContext *ctx, const char *message)", call="Py_FatalError", noreturn=True),
     function(137, "HPy HPyErr_SetString(HPyContext *ctx, HPy h_type, const char *utf8_message)", call="PyErr_SetString", ctx_returns_void=True),
     function(138, "HPy HPyErr_SetObject(HPyContext *ctx, HPy h_type, HPy h_value)", call="PyErr_SetObject", ctx_returns_void=True),
     function(139, "HPy HPyErr_SetFromErrnoWithFilename(HPyContext *ctx, HPy h_type, const char *filename_fsencoded)", call="PyErr_SetFromErrnoWithFilename"),
@@ -323,13 +325,13 @@ MEMBERS: List[Member] = [
     function(206, "HPy HPy_FromPyObject(HPyContext *ctx, cpy_PyObject *obj)", body="Py_XINCREF(obj); return _py2h(obj);"),
     function(207, "cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)", body="PyObject *o = _h2py(h); Py_XINCREF(o); return o;"),
     function(208, "void _HPy_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig, HPyCFunction func, void *args)", impl=True, runtime_only=True),
-    function(209, "HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)", body="return _hpy_listbuilder(PyList_New(size));"),
-    function(210, "void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder, HPy_ssize_t index, HPy h_item)", body="PyObject *item = _h2py(h_item); Py_INCREF(item); PyList_SET_ITEM((PyObject *)builder._lst, index, item);"),
-    function(211, "HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)", body="return _py2h((PyObject *)builder._lst);"),
+    function(209, "HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)", body="PyObject *lst = PyList_New(size); if (lst == NULL) PyErr_Clear(); /* reported by Build */ return _hpy_listbuilder(lst);"),
+    function(210, "void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder, HPy_ssize_t index, HPy h_item)", body="PyObject *lst = (PyObject *)builder._lst, *item = _h2py(h_item); if (lst == NULL) return; Py_INCREF(item); PyList_SET_ITEM(lst, index, item);"),
+    function(211, "HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)", body="PyObject *lst = (PyObject *)builder._lst; if (lst == NULL) { PyErr_NoMemory(); return HPy_NULL; } return _py2h(lst);"),
     function(212, "void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)", body="Py_XDECREF((PyObject *)builder._lst);"),
-    function(213, "HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)", body="return _hpy_tuplebuilder(PyTuple_New(size));"),
-    function(214, "void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder, HPy_ssize_t index, HPy h_item)", body="PyObject *item = _h2py(h_item); Py_INCREF(item); PyTuple_SET_ITEM((PyObject *)builder._tup, index, item);"),
-    function(215, "HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)", body="return _py2h((PyObject *)builder._tup);"),
+    function(213, "HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)", body="PyObject *tup = PyTuple_New(size); if (tup == NULL) PyErr_Clear(); /* reported by Build */ return _hpy_tuplebuilder(tup);"),
+    function(214, "void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder, HPy_ssize_t index, HPy h_item)", body="PyObject *tup = (PyObject *)builder._tup, *item = _h2py(h_item); if (tup == NULL) return; Py_INCREF(item); PyTuple_SET_ITEM(tup, index, item);"),
+    function(215, "HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)", body="PyObject *tup = (PyObject *)builder._tup; if (tup == NULL) { PyErr_NoMemory(); return HPy_NULL; } return _py2h(tup);"),
     function(216, "void HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)", body="Py_XDECREF((PyObject *)builder._tup);"),
     function(217, "HPyTracker HPyTracker_New(HPyContext *ctx, HPy_ssize_t size)", impl=True),
     function(218, "int HPyTracker_Add(HPyContext *ctx, HPyTracker ht, HPy h)", impl=True),

@@ -72,19 +72,13 @@ HPyAPI_IMPL int ctx_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
     return result;
 }
 
+/* CPython's own debugging dump, as HPy 0.9 prints it: address, refcount,
+ * type and repr on stderr. It keeps any pending exception and copes with
+ * NULL and freed objects. */
 HPyAPI_IMPL void ctx_Dump(HPyContext *ctx, HPy h)
 {
-    PyObject *obj = _h2py(h);
     (void)ctx;
-    fprintf(stderr, "object address  : %p\n", (void *)obj);
-    if (obj == NULL)
-        return;
-    fprintf(stderr, "object refcount : %ld\n", (long)Py_REFCNT(obj));
-    fprintf(stderr, "object type name: %s\n", Py_TYPE(obj)->tp_name);
-    fprintf(stderr, "object repr     : ");
-    fflush(stderr);
-    PyObject_Print(obj, stderr, 0);
-    fprintf(stderr, "\n");
+    _PyObject_Dump(_h2py(h));
 }
 
 HPyAPI_IMPL HPy ctx_Compile_s(HPyContext *ctx, const char *utf8_source,

@@ -55,13 +55,13 @@ HPyAPI_FUNC HPy HPyLong_FromSsize_t(HPyContext *ctx, HPy_ssize_t value)
 HPyAPI_FUNC int32_t HPyLong_AsInt32_t(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    long v = PyLong_AsLong(_h2py(h)); if (v != (int32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to int32_t"); return -1; } return (int32_t)v;
+    long v = PyLong_AsLong(_h2py(h)); if (v != (int32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C int32_t"); return -1; } return (int32_t)v;
 }
 
 HPyAPI_FUNC uint32_t HPyLong_AsUInt32_t(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    unsigned long v = PyLong_AsUnsignedLong(_h2py(h)); if (v != (uint32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to uint32_t"); return (uint32_t)-1; } return (uint32_t)v;
+    unsigned long v = PyLong_AsUnsignedLong(_h2py(h)); if (v != (uint32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C uint32_t"); return (uint32_t)-1; } return (uint32_t)v;
 }
 
 HPyAPI_FUNC uint32_t HPyLong_AsUInt32_tMask(HPyContext *ctx, HPy h)
@@ -357,7 +357,7 @@ HPyAPI_FUNC HPy HPy_CallTupleDict(HPyContext *ctx, HPy callable, HPy args, HPy k
     return ctx_CallTupleDict(ctx, callable, args, kw);
 }
 
-HPyAPI_FUNC void HPy_FatalError(HPyContext *ctx, const char *message)
+HPyAPI_FUNC _HPy_NO_RETURN void HPy_FatalError(HPyContext *ctx, const char *message)
 {
     (void)ctx;
     Py_FatalError(message);
@@ -806,19 +806,19 @@ HPyAPI_FUNC cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)
 HPyAPI_FUNC HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 {
     (void)ctx;
-    return _hpy_listbuilder(PyList_New(size));
+    PyObject *lst = PyList_New(size); if (lst == NULL) PyErr_Clear(); /* reported by Build */ return _hpy_listbuilder(lst);
 }
 
 HPyAPI_FUNC void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder, HPy_ssize_t index, HPy h_item)
 {
     (void)ctx;
-    PyObject *item = _h2py(h_item); Py_INCREF(item); PyList_SET_ITEM((PyObject *)builder._lst, index, item);
+    PyObject *lst = (PyObject *)builder._lst, *item = _h2py(h_item); if (lst == NULL) return; Py_INCREF(item); PyList_SET_ITEM(lst, index, item);
 }
 
 HPyAPI_FUNC HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
 {
     (void)ctx;
-    return _py2h((PyObject *)builder._lst);
+    PyObject *lst = (PyObject *)builder._lst; if (lst == NULL) { PyErr_NoMemory(); return HPy_NULL; } return _py2h(lst);
 }
 
 HPyAPI_FUNC void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
@@ -830,19 +830,19 @@ HPyAPI_FUNC void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
 HPyAPI_FUNC HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 {
     (void)ctx;
-    return _hpy_tuplebuilder(PyTuple_New(size));
+    PyObject *tup = PyTuple_New(size); if (tup == NULL) PyErr_Clear(); /* reported by Build */ return _hpy_tuplebuilder(tup);
 }
 
 HPyAPI_FUNC void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder, HPy_ssize_t index, HPy h_item)
 {
     (void)ctx;
-    PyObject *item = _h2py(h_item); Py_INCREF(item); PyTuple_SET_ITEM((PyObject *)builder._tup, index, item);
+    PyObject *tup = (PyObject *)builder._tup, *item = _h2py(h_item); if (tup == NULL) return; Py_INCREF(item); PyTuple_SET_ITEM(tup, index, item);
 }
 
 HPyAPI_FUNC HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
 {
     (void)ctx;
-    return _py2h((PyObject *)builder._tup);
+    PyObject *tup = (PyObject *)builder._tup; if (tup == NULL) { PyErr_NoMemory(); return HPy_NULL; } return _py2h(tup);
 }
 
 HPyAPI_FUNC void HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
