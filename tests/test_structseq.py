@@ -184,11 +184,11 @@ def test_wrong_number_of_items(mod):
 
 
 def test_not_a_struct_sequence_type(mod):
-    with pytest.raises(TypeError, match="<class 'int'> does not look like a struct sequence type"):
+    with pytest.raises(TypeError, match="^type 'int' does not look like a struct sequence type$"):
         mod.new(int, 1)
-    with pytest.raises(TypeError, match="does not look like a struct sequence type"):
+    with pytest.raises(TypeError, match="^type 'tuple' does not look like a struct sequence type$"):
         mod.new(tuple)
-    with pytest.raises(TypeError, match="'abc' does not look like a struct sequence type"):
+    with pytest.raises(TypeError, match="^object ''abc'' does not look like a struct sequence type$"):
         mod.new("abc")
 
 

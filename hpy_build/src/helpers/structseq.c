@@ -48,8 +48,13 @@ static HPy_ssize_t type_n_fields(HPyContext *ctx, HPy type)
     }
     if (n < 0) {
         HPyErr_Clear(ctx);
-        HPyErr_Format(ctx, ctx->h_TypeError,
-                      "%R does not look like a struct sequence type", type);
+        if (HPy_TypeCheck(ctx, type, ctx->h_TypeType))
+            HPyErr_Format(ctx, ctx->h_TypeError,
+                          "type '%s' does not look like a struct sequence type",
+                          HPyType_GetName(ctx, type));
+        else
+            HPyErr_Format(ctx, ctx->h_TypeError,
+                          "object '%R' does not look like a struct sequence type", type);
     }
     return n;
 }

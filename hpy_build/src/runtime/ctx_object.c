@@ -91,7 +91,8 @@ HPyAPI_IMPL HPy ctx_Compile_s(HPyContext *ctx, const char *utf8_source,
     case HPy_SourceKind_File: start = Py_file_input; break;
     case HPy_SourceKind_Single: start = Py_single_input; break;
     default:
-        PyErr_SetString(PyExc_SystemError, "HPy_Compile_s: invalid source kind");
+        PyErr_Format(PyExc_SystemError, "invalid source kind (HPy_Compile_s got %d, "
+                     "expected an HPy_SourceKind: Expr, File or Single)", (int)kind);
         return HPy_NULL;
     }
     return _py2h(Py_CompileString(utf8_source, utf8_filename, start));
