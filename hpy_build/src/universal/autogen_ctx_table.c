@@ -744,11 +744,6 @@ static int u_Capsule_IsValid(HPyContext *ctx, HPy capsule, const char *utf8_name
     return HPyCapsule_IsValid(ctx, capsule, utf8_name);
 }
 
-static HPy u_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals)
-{
-    return HPy_EvalCode(ctx, code, globals, locals);
-}
-
 static HPy u_ContextVar_New(HPyContext *ctx, const char *name, HPy default_value)
 {
     return HPyContextVar_New(ctx, name, default_value);
@@ -973,7 +968,7 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_Capsule_IsValid = u_Capsule_IsValid;
     ctx->ctx_Capsule_Set = ctx_Capsule_Set;
     ctx->ctx_Compile_s = ctx_Compile_s;
-    ctx->ctx_EvalCode = u_EvalCode;
+    ctx->ctx_EvalCode = ctx_EvalCode;
     ctx->ctx_ContextVar_New = u_ContextVar_New;
     ctx->ctx_ContextVar_Get = u_ContextVar_Get;
     ctx->ctx_ContextVar_Set = u_ContextVar_Set;

@@ -1014,8 +1014,7 @@ HPyAPI_FUNC HPy HPy_Compile_s(HPyContext *ctx, const char *utf8_source, const ch
 
 HPyAPI_FUNC HPy HPy_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals)
 {
-    (void)ctx;
-    return _py2h(PyEval_EvalCode(_h2py(code), _h2py(globals), _h2py(locals)));
+    return ctx_EvalCode(ctx, code, globals, locals);
 }
 
 HPyAPI_FUNC HPy HPyContextVar_New(HPyContext *ctx, const char *name, HPy default_value)
@@ -1027,7 +1026,7 @@ HPyAPI_FUNC HPy HPyContextVar_New(HPyContext *ctx, const char *name, HPy default
 HPyAPI_FUNC int32_t HPyContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result)
 {
     (void)ctx;
-    PyObject *value; int32_t ret = PyContextVar_Get(_h2py(context_var), _h2py(default_value), &value); *result = _py2h(value); return ret;
+    PyObject *value = NULL; /* not written when the variable is no ContextVar */ int32_t ret = PyContextVar_Get(_h2py(context_var), _h2py(default_value), &value); *result = _py2h(value); return ret;
 }
 
 HPyAPI_FUNC HPy HPyContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)
@@ -1075,7 +1074,7 @@ HPyAPI_FUNC HPy HPyDict_Copy(HPyContext *ctx, HPy h)
 HPyAPI_FUNC int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)
 {
     (void)ctx;
-    return PySlice_Unpack(_h2py(slice), start, stop, step);
+    /* CPython does not check the type: a non-slice would crash it */ PyObject *s = _h2py(slice); if (!PySlice_Check(s)) { PyErr_Format(PyExc_TypeError, "expected a slice object, not %.100s", Py_TYPE(s)->tp_name); return -1; } return PySlice_Unpack(s, start, stop, step);
 }
 
 HPyAPI_FUNC int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)
