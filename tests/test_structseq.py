@@ -195,3 +195,58 @@ def test_not_a_struct_sequence_type(mod):
 def test_descriptor_without_name(mod):
     with pytest.raises(SystemError, match="Struct sequence descriptor does not define the name field"):
         mod.nameless_type()
+
+
+# ---- the CPython ABI on every CPython found: PyStructSequence differs by version -------
+
+VERSIONS_PROBE = r"""
+import importlib.util, json, sys, warnings
+warnings.simplefilter("ignore", DeprecationWarning)
+spec = importlib.util.spec_from_file_location("mytest", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+Point, Mixed = mod.point_type(), mod.mixed_type()
+p, m = mod.new(Point, 1, "a", None), mod.new(Mixed, "a", "b", "c")
+print(json.dumps([repr(p), p.x, Point.__doc__, Point.__module__, len(m), m[1], m.first, m.third,
+                  hasattr(m, "unnamed field"),
+                  [Mixed.n_fields, Mixed.n_sequence_fields, Mixed.n_unnamed_fields],
+                  Point([1, 2, 3]).label]))
+"""
+
+
+def _cpythons():
+    from buildtools import pyenv_cpythons
+    found = pyenv_cpythons()
+    if not found:
+        return [pytest.param(None, marks=pytest.mark.skip(
+            reason="no CPython 3.8-3.13 under `pyenv root`/versions"), id="none")]
+    return [pytest.param(python, id="cpython-" + version) for version, python in found]
+
+
+@pytest.mark.parametrize("python", _cpythons())
+def test_cpython_abi_on_every_cpython(python, tmp_path):
+    import json
+    import subprocess
+    from hpy_build import abi as hpy_abi
+    from support import TEST_INCLUDE, WARNINGS
+    config = subprocess.run([python, "-c", "import json, sysconfig; print(json.dumps(["
+                             "sysconfig.get_paths()['include'], sysconfig.get_config_var('EXT_SUFFIX')]))"],
+                            check=True, stdout=subprocess.PIPE, universal_newlines=True)
+    include, suffix = json.loads(config.stdout)
+    options = hpy_abi.compile_options("cpython")
+    source = tmp_path / "mytest.c"
+    source.write_text(SOURCE)
+    binary = tmp_path / ("mytest" + suffix)
+    command = (["cc", "-shared", "-fPIC", "-O1"] + WARNINGS + options["extra_compile_args"]
+               + ["-D" + name for name, _ in options["define_macros"]]
+               + ["-I" + d for d in options["include_dirs"] + [TEST_INCLUDE, include]]
+               + [str(source)] + options["extra_sources"] + ["-o", str(binary)])
+    compiled = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True)
+    assert compiled.returncode == 0, compiled.stdout
+    result = subprocess.run([python, "-c", VERSIONS_PROBE, str(binary)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "mytest.Point(x=1, y='a', label=None)", 1, "A point in the plane", "mytest",
+        3, "b", "a", "c", False, [3, 3, 1], 3]

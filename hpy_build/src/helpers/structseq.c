@@ -61,13 +61,36 @@ static HPy_ssize_t type_n_fields(HPyContext *ctx, HPy type)
 
 #ifdef HPY_ABI_CPYTHON
 
+#if PY_VERSION_HEX >= 0x03090000 && PY_VERSION_HEX < 0x030B0000
+/* CPython 3.9 and 3.10 do not export PyStructSequence_UnnamedField: name the
+ * field, then take the name away again. */
+#  define UNNAMED_BY_HAND
+#  define CPY_UNNAMED "unnamed field"
+
+static int hide_unnamed(PyTypeObject *type, HPy_ssize_t n_unnamed)
+{
+    PyObject *count;
+    int failed;
+    if (PyObject_DelAttrString((PyObject *)type, CPY_UNNAMED) < 0)
+        return -1;
+    count = PyLong_FromSsize_t(n_unnamed);
+    if (count == NULL)
+        return -1;
+    failed = PyObject_SetAttrString((PyObject *)type, "n_unnamed_fields", count) < 0;
+    Py_DECREF(count);
+    return failed ? -1 : 0;
+}
+#else
+#  define CPY_UNNAMED PyStructSequence_UnnamedField
+#endif
+
 HPyAPI_HELPER HPy
 HPyStructSequence_NewType(HPyContext *ctx, HPyStructSequence_Desc *desc)
 {
     PyStructSequence_Desc d;
     PyStructSequence_Field *fields;
     PyTypeObject *type;
-    HPy_ssize_t n, i;
+    HPy_ssize_t n, i, n_unnamed = 0;
 
     if (check_desc(ctx, desc) < 0)
         return HPy_NULL;
@@ -77,8 +100,9 @@ HPyStructSequence_NewType(HPyContext *ctx, HPyStructSequence_Desc *desc)
     if (fields == NULL)
         return HPyErr_NoMemory(ctx);
     for (i = 0; i <= n; i++) {
-        fields[i].name = desc->fields[i].name == HPyStructSequence_UnnamedField
-                         ? PyStructSequence_UnnamedField : desc->fields[i].name;
+        int unnamed = desc->fields[i].name == HPyStructSequence_UnnamedField;
+        n_unnamed += unnamed;
+        fields[i].name = unnamed ? CPY_UNNAMED : desc->fields[i].name;
         fields[i].doc = desc->fields[i].doc;
     }
     d.name = desc->name;
@@ -92,6 +116,14 @@ HPyStructSequence_NewType(HPyContext *ctx, HPyStructSequence_Desc *desc)
     /* CPython copies what it keeps of the fields array. */
     type = PyStructSequence_NewType(&d);
     PyMem_Free(fields);
+#ifdef UNNAMED_BY_HAND
+    if (type != NULL && n_unnamed > 0 && hide_unnamed(type, n_unnamed) < 0) {
+        Py_DECREF(type);
+        return HPy_NULL;
+    }
+#else
+    (void)n_unnamed;
+#endif
     return _py2h((PyObject *)type);
 }
 
