@@ -28,6 +28,7 @@ static HPyStructSequence_Desc mixed_desc = { "Mixed", NULL, mixed_fields };
 static HPyStructSequence_Field no_fields[] = { { NULL, NULL } };
 static HPyStructSequence_Desc nameless_desc = { NULL, NULL, no_fields };
 static HPyStructSequence_Desc empty_desc = { "mytest.sub.Empty", "nothing", no_fields };
+static HPyStructSequence_Desc fieldless_desc = { "mytest.Fieldless", NULL, NULL };
 
 HPyDef_METH(point_type, "point_type", HPyFunc_NOARGS)
 static HPy point_type_impl(HPyContext *ctx, HPy self)
@@ -58,6 +59,13 @@ static HPy nameless_type_impl(HPyContext *ctx, HPy self)
     return HPyStructSequence_NewType(ctx, &nameless_desc);
 }
 
+HPyDef_METH(fieldless_type, "fieldless_type", HPyFunc_NOARGS)
+static HPy fieldless_type_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    return HPyStructSequence_NewType(ctx, &fieldless_desc);
+}
+
 /* new(type, *items) */
 HPyDef_METH(new_instance, "new", HPyFunc_VARARGS)
 static HPy new_instance_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
@@ -67,7 +75,7 @@ static HPy new_instance_impl(HPyContext *ctx, HPy self, const HPy *args, size_t 
 }
 
 static HPyDef *module_defines[] = {
-    &point_type, &mixed_type, &empty_type, &nameless_type, &new_instance, NULL
+    &point_type, &mixed_type, &empty_type, &nameless_type, &fieldless_type, &new_instance, NULL
 };
 static HPyModuleDef moduledef = { .defines = module_defines };
 HPy_MODINIT(mytest, moduledef)
@@ -195,6 +203,9 @@ def test_not_a_struct_sequence_type(mod):
 def test_descriptor_without_name(mod):
     with pytest.raises(SystemError, match="Struct sequence descriptor does not define the name field"):
         mod.nameless_type()
+    # HPy 0.9 would crash here
+    with pytest.raises(SystemError, match="Struct sequence descriptor does not define the fields"):
+        mod.fieldless_type()
 
 
 # ---- the CPython ABI on every CPython found: PyStructSequence differs by version -------
