@@ -235,7 +235,8 @@ def gen_cpython_api():
     for func in api.FUNCTIONS:
         if func.runtime_only:
             continue
-        out.append("HPyAPI_FUNC " + _fn_head(func.return_type, func.public_name, _params(func)))
+        attrs = "HPyAPI_FUNC _HPy_NO_RETURN " if func.noreturn else "HPyAPI_FUNC "
+        out.append(attrs + _fn_head(func.return_type, func.public_name, _params(func)))
         out += ["{"] + _indent(_cpython_body(func)) + ["}", ""]
     return _guard("HPY_CPYTHON_AUTOGEN_API_IMPL_H", out)
 
@@ -250,9 +251,14 @@ def gen_universal_api():
     out = []
     for func in api.FUNCTIONS:
         attrs = "HPyAPI_FUNC _HPY_LEGACY " if _is_legacy(func) else "HPyAPI_FUNC "
+        if func.noreturn:
+            attrs += "_HPy_NO_RETURN "
         out.append(attrs + _fn_head(func.return_type, func.public_name, _params(func)))
         call = "ctx->%s(%s)" % (func.ctx_name, func.args)
-        if func.ctx_returns_void:
+        if func.noreturn:
+            # the member is a plain pointer: tell the compiler it cannot come back
+            body = [call + ";", "abort();"]
+        elif func.ctx_returns_void:
             body = [call + ";", "return HPy_NULL;"]
         elif func.return_type == "void":
             body = [call + ";"]

@@ -151,6 +151,7 @@ typedef uint32_t HPy_UCS4;
 #include "hpy/runtime/buildvalue.h"
 #include "hpy/runtime/format.h"
 #include "hpy/runtime/helpers.h"
+#include "hpy/runtime/structseq.h"
 
 #ifdef __cplusplus
 }

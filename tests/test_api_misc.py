@@ -67,7 +67,8 @@ HPyDef_METH(eval_code, "eval_code", HPyFunc_VARARGS)
 static HPy eval_code_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
 {
     (void)self; (void)nargs;
-    return HPy_EvalCode(ctx, args[0], args[1], args[2]);
+    /* None stands for HPy_NULL: "use the globals" */
+    return HPy_EvalCode(ctx, args[0], args[1], HPy_Is(ctx, args[2], ctx->h_None) ? HPy_NULL : args[2]);
 }
 
 /* ---- context variables ---- */
@@ -96,6 +97,18 @@ static HPy cv_get_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
     result = HPyTuple_Pack(ctx, 2, ctx->h_True, value);
     HPy_Close(ctx, value);
     return result;
+}
+
+/* on error, the result handle is HPy_NULL, never left as it was */
+HPyDef_METH(cv_get_error_result, "cv_get_error_result", HPyFunc_O)
+static HPy cv_get_error_result_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    HPy value = ctx->h_True;
+    (void)self;
+    if (HPyContextVar_Get(ctx, arg, HPy_NULL, &value) != -1)
+        return HPyErr_SetString(ctx, ctx->h_AssertionError, "no error");
+    HPyErr_Clear(ctx);
+    return HPyBool_FromLong(ctx, HPy_IsNull(value));
 }
 
 HPyDef_METH(cv_set, "cv_set", HPyFunc_VARARGS)
@@ -172,7 +185,7 @@ static HPy call_pending_impl(HPyContext *ctx, HPy self, HPy arg)
 }
 
 static HPyDef *module_defines[] = {
-    &compile_s, &source_kinds, &eval_code, &cv_new, &cv_get, &cv_set, &is_subtype, &type_name,
+    &compile_s, &source_kinds, &eval_code, &cv_new, &cv_get, &cv_get_error_result, &cv_set, &is_subtype, &type_name,
     &wait_outside_python, &call_pending, NULL
 };
 static HPyModuleDef moduledef = { .defines = module_defines };
@@ -230,11 +243,31 @@ def test_compile_errors(mod):
     assert info.value.filename == "bad.py"
     with pytest.raises(SyntaxError):
         mod.compile_s("x = 1", "<e>", expr)  # a statement is no expression
-    with pytest.raises(SystemError, match="invalid source kind"):
+    with pytest.raises(SystemError, match=r"^invalid source kind \(HPy_Compile_s got 99,"):
         mod.compile_s("1", "<e>", 99)
     code = mod.compile_s("1 / 0", "div.py", file_kind)
     with pytest.raises(ZeroDivisionError):
         mod.eval_code(code, {}, {})
+
+
+def test_eval_code_null_locals_are_the_globals(mod):
+    _, file_kind, _ = mod.source_kinds()
+    namespace = {}
+    assert mod.eval_code(mod.compile_s("a = 3", "p.py", file_kind), namespace, None) is None
+    assert namespace["a"] == 3
+
+
+def test_eval_code_checks_its_arguments(mod):
+    expr, _, _ = mod.source_kinds()
+    code = mod.compile_s("1", "<e>", expr)
+    with pytest.raises(TypeError, match=r"^HPy_EvalCode\(\) arg 1 must be a code object, not str$"):
+        mod.eval_code("1 + 1", {}, {})
+    with pytest.raises(TypeError, match="^globals must be a dict, not list$"):
+        mod.eval_code(code, [], {})
+    with pytest.raises(TypeError, match="^locals must be a mapping, not int$"):
+        mod.eval_code(code, {}, 5)
+    # any mapping will do for locals
+    assert mod.eval_code(mod.compile_s("x", "<e>", expr), {}, collections.ChainMap({"x": 7})) == 7
 
 
 # ---- context variables --------------------------------------------------------
@@ -276,6 +309,7 @@ def test_context_var_errors(mod):
         mod.cv_get("not a var")
     with pytest.raises(TypeError, match="an instance of ContextVar was expected"):
         mod.cv_set(42, 1)
+    assert mod.cv_get_error_result("not a var") is True
 
 
 # ---- types --------------------------------------------------------------------

@@ -161,7 +161,7 @@ typedef struct {
 
 #define HPyCapsule_DESTRUCTOR(SYM)                                          \
     static void SYM##_impl(const char *name, void *pointer, void *context); \
-    _HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM##_trampoline, SYM##_impl)         \
+    HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM##_trampoline, SYM##_impl)          \
     static HPyCapsule_Destructor SYM = {                                    \
         .cpy_trampoline = SYM##_trampoline,                                 \
         .impl = SYM##_impl                                                  \

@@ -169,4 +169,82 @@ HPy_CallMethodTupleDict_s(HPyContext *ctx, const char *utf8_name, HPy receiver, 
     return result;
 }
 
+/* ---- capsules: one context member per direction, one helper per field ---- */
+
+#ifdef HPY_ABI_CPYTHON
+/* Zero overhead: straight to CPython, no key dispatch. */
+HPyAPI_INLINE_HELPER void *HPyCapsule_GetPointer(HPyContext *ctx, HPy capsule, const char *name)
+{
+    (void)ctx;
+    return PyCapsule_GetPointer(_h2py(capsule), name);
+}
+
+HPyAPI_INLINE_HELPER const char *HPyCapsule_GetName(HPyContext *ctx, HPy capsule)
+{
+    (void)ctx;
+    return PyCapsule_GetName(_h2py(capsule));
+}
+
+HPyAPI_INLINE_HELPER void *HPyCapsule_GetContext(HPyContext *ctx, HPy capsule)
+{
+    (void)ctx;
+    return PyCapsule_GetContext(_h2py(capsule));
+}
+
+HPyAPI_INLINE_HELPER int HPyCapsule_SetPointer(HPyContext *ctx, HPy capsule, void *pointer)
+{
+    (void)ctx;
+    return PyCapsule_SetPointer(_h2py(capsule), pointer);
+}
+
+HPyAPI_INLINE_HELPER int HPyCapsule_SetName(HPyContext *ctx, HPy capsule, const char *name)
+{
+    (void)ctx;
+    return PyCapsule_SetName(_h2py(capsule), name);
+}
+
+HPyAPI_INLINE_HELPER int HPyCapsule_SetContext(HPyContext *ctx, HPy capsule, void *context)
+{
+    (void)ctx;
+    return PyCapsule_SetContext(_h2py(capsule), context);
+}
+#else
+HPyAPI_INLINE_HELPER void *HPyCapsule_GetPointer(HPyContext *ctx, HPy capsule, const char *name)
+{
+    return HPyCapsule_Get(ctx, capsule, HPyCapsule_key_Pointer, name);
+}
+
+HPyAPI_INLINE_HELPER const char *HPyCapsule_GetName(HPyContext *ctx, HPy capsule)
+{
+    return (const char *)HPyCapsule_Get(ctx, capsule, HPyCapsule_key_Name, NULL);
+}
+
+HPyAPI_INLINE_HELPER void *HPyCapsule_GetContext(HPyContext *ctx, HPy capsule)
+{
+    return HPyCapsule_Get(ctx, capsule, HPyCapsule_key_Context, NULL);
+}
+
+HPyAPI_INLINE_HELPER int HPyCapsule_SetPointer(HPyContext *ctx, HPy capsule, void *pointer)
+{
+    return HPyCapsule_Set(ctx, capsule, HPyCapsule_key_Pointer, pointer);
+}
+
+HPyAPI_INLINE_HELPER int HPyCapsule_SetName(HPyContext *ctx, HPy capsule, const char *name)
+{
+    return HPyCapsule_Set(ctx, capsule, HPyCapsule_key_Name, (void *)name);
+}
+
+HPyAPI_INLINE_HELPER int HPyCapsule_SetContext(HPyContext *ctx, HPy capsule, void *context)
+{
+    return HPyCapsule_Set(ctx, capsule, HPyCapsule_key_Context, context);
+}
+#endif
+
+/* Checks the destructor in every ABI, so it is not a plain CPython call. */
+HPyAPI_INLINE_HELPER int
+HPyCapsule_SetDestructor(HPyContext *ctx, HPy capsule, HPyCapsule_Destructor *destructor)
+{
+    return HPyCapsule_Set(ctx, capsule, HPyCapsule_key_Destructor, (void *)destructor);
+}
+
 #endif /* HPY_INLINE_HELPERS_H */

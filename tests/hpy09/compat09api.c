@@ -5,6 +5,7 @@
    loaded by both runtimes (tests/test_hpy09_compat.py). */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include "hpy.h"
 
 /* build_value(): the HPy_BuildValue helper */
@@ -91,6 +92,56 @@ static HPy capsule_impl(HPyContext *ctx, HPy self)
                                 valid ? ctx->h_True : ctx->h_False,
                                 valid_elsewhere ? ctx->h_True : ctx->h_False);
     HPy_Close(ctx, h_capsule);
+    return result;
+}
+
+static int destroyed;
+
+/* counts only a call that sees what capsule_destructor() stored */
+HPyCapsule_DESTRUCTOR(count_destroyed)
+static void count_destroyed_impl(const char *name, void *pointer, void *context)
+{
+    int right = name != NULL && strcmp(name, "compat09api.owned") == 0 &&
+                pointer == &capsule_target && context == &capsule_target;
+    destroyed += right ? 1 : 100;
+}
+
+/* capsule_destructor(): (calls before the last close, calls after it, the name) */
+HPyDef_METH(capsule_destructor, "capsule_destructor", HPyFunc_NOARGS)
+static HPy capsule_destructor_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    destroyed = 0;
+    HPy h_capsule = HPyCapsule_New(ctx, &capsule_target, "compat09api.owned", &count_destroyed);
+    if (HPy_IsNull(h_capsule))
+        return HPy_NULL;
+    if (HPyCapsule_SetContext(ctx, h_capsule, &capsule_target) < 0) {
+        HPy_Close(ctx, h_capsule);
+        return HPy_NULL;
+    }
+    const char *name = HPyCapsule_GetName(ctx, h_capsule);
+    int before = destroyed;
+    HPy_Close(ctx, h_capsule);
+    return HPy_BuildValue(ctx, "(iis)", before, destroyed, name);
+}
+
+static HPyStructSequence_Field pair_fields[] = {
+    { "first", NULL },
+    { "second", "the second item" },
+    { NULL, NULL },
+};
+static HPyStructSequence_Desc pair_desc = { "compat09api.Pair", "A pair", pair_fields };
+
+/* pair(a, b): a fresh struct sequence type's instance */
+HPyDef_METH(pair, "pair", HPyFunc_VARARGS)
+static HPy pair_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self;
+    HPy type = HPyStructSequence_NewType(ctx, &pair_desc);
+    if (HPy_IsNull(type))
+        return HPy_NULL;
+    HPy result = HPyStructSequence_New(ctx, type, (HPy_ssize_t)nargs, (HPy *)args);
+    HPy_Close(ctx, type);
     return result;
 }
 
@@ -217,7 +268,7 @@ static HPy format_impl(HPyContext *ctx, HPy self)
 }
 
 static HPyDef *module_defines[] = {
-    &build_value, &squares, &swap, &int64_mix, &capsule, &evaluate, &context_var,
+    &build_value, &squares, &swap, &int64_mix, &capsule, &capsule_destructor, &pair, &evaluate, &context_var,
     &substring, &slice_unpack, &dict_keys, &type_info, &decode, &warn_user, &missing_file,
     &format, NULL
 };

@@ -163,6 +163,10 @@ def compat09api_probes(m):
         capsule, same_pointer, valid, valid_elsewhere = m.capsule()
         return type(capsule).__name__, same_pointer, valid, valid_elsewhere
 
+    def pair():
+        p = m.pair(1, "b")
+        return type(p).__name__, type(p).__module__, p.first, p.second, tuple(p), len(p), p[1]
+
     def warn():
         import warnings
         with warnings.catch_warnings(record=True) as caught:
@@ -186,6 +190,8 @@ def compat09api_probes(m):
         ("int64_mix(2**62)", lambda: m.int64_mix(2 ** 62)),
         ("int64_mix(2**63)", lambda: m.int64_mix(2 ** 63)),
         ("capsule()", capsule),
+        ("capsule_destructor()", lambda: m.capsule_destructor()),
+        ("pair(1, 'b')", pair),
         ("evaluate('a * b + len(c)', ...)", lambda: m.evaluate("a * b + len(c)", {"a": 6, "b": 7, "c": "xyz"})),
         ("evaluate('1 +', {})", lambda: m.evaluate("1 +", {})),
         ("evaluate('nope', {})", lambda: m.evaluate("nope", {})),

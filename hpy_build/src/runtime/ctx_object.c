@@ -72,19 +72,13 @@ HPyAPI_IMPL int ctx_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
     return result;
 }
 
+/* CPython's own debugging dump, as HPy 0.9 prints it: address, refcount,
+ * type and repr on stderr. It keeps any pending exception and copes with
+ * NULL and freed objects. */
 HPyAPI_IMPL void ctx_Dump(HPyContext *ctx, HPy h)
 {
-    PyObject *obj = _h2py(h);
     (void)ctx;
-    fprintf(stderr, "object address  : %p\n", (void *)obj);
-    if (obj == NULL)
-        return;
-    fprintf(stderr, "object refcount : %ld\n", (long)Py_REFCNT(obj));
-    fprintf(stderr, "object type name: %s\n", Py_TYPE(obj)->tp_name);
-    fprintf(stderr, "object repr     : ");
-    fflush(stderr);
-    PyObject_Print(obj, stderr, 0);
-    fprintf(stderr, "\n");
+    _PyObject_Dump(_h2py(h));
 }
 
 HPyAPI_IMPL HPy ctx_Compile_s(HPyContext *ctx, const char *utf8_source,
@@ -97,7 +91,8 @@ HPyAPI_IMPL HPy ctx_Compile_s(HPyContext *ctx, const char *utf8_source,
     case HPy_SourceKind_File: start = Py_file_input; break;
     case HPy_SourceKind_Single: start = Py_single_input; break;
     default:
-        PyErr_SetString(PyExc_SystemError, "HPy_Compile_s: invalid source kind");
+        PyErr_Format(PyExc_SystemError, "invalid source kind (HPy_Compile_s got %d, "
+                     "expected an HPy_SourceKind: Expr, File or Single)", (int)kind);
         return HPy_NULL;
     }
     return _py2h(Py_CompileString(utf8_source, utf8_filename, start));

@@ -739,29 +739,9 @@ static int u_DelItem(HPyContext *ctx, HPy obj, HPy key)
     return HPy_DelItem(ctx, obj, key);
 }
 
-static HPy u_Capsule_New(HPyContext *ctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor)
-{
-    return HPyCapsule_New(ctx, pointer, utf8_name, destructor);
-}
-
-static void *u_Capsule_Get(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, const char *utf8_name)
-{
-    return HPyCapsule_Get(ctx, capsule, key, utf8_name);
-}
-
 static int u_Capsule_IsValid(HPyContext *ctx, HPy capsule, const char *utf8_name)
 {
     return HPyCapsule_IsValid(ctx, capsule, utf8_name);
-}
-
-static int u_Capsule_Set(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, void *value)
-{
-    return HPyCapsule_Set(ctx, capsule, key, value);
-}
-
-static HPy u_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals)
-{
-    return HPy_EvalCode(ctx, code, globals, locals);
 }
 
 static HPy u_ContextVar_New(HPyContext *ctx, const char *name, HPy default_value)
@@ -983,12 +963,12 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_DelItem = u_DelItem;
     ctx->ctx_DelItem_i = ctx_DelItem_i;
     ctx->ctx_DelItem_s = ctx_DelItem_s;
-    ctx->ctx_Capsule_New = u_Capsule_New;
-    ctx->ctx_Capsule_Get = u_Capsule_Get;
+    ctx->ctx_Capsule_New = ctx_Capsule_New;
+    ctx->ctx_Capsule_Get = ctx_Capsule_Get;
     ctx->ctx_Capsule_IsValid = u_Capsule_IsValid;
-    ctx->ctx_Capsule_Set = u_Capsule_Set;
+    ctx->ctx_Capsule_Set = ctx_Capsule_Set;
     ctx->ctx_Compile_s = ctx_Compile_s;
-    ctx->ctx_EvalCode = u_EvalCode;
+    ctx->ctx_EvalCode = ctx_EvalCode;
     ctx->ctx_ContextVar_New = u_ContextVar_New;
     ctx->ctx_ContextVar_Get = u_ContextVar_Get;
     ctx->ctx_ContextVar_Set = u_ContextVar_Set;

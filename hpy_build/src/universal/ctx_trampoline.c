@@ -59,6 +59,14 @@ void ctx_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig,
     case HPyFunc_GETBUFFERPROC:
         ((_HPyFunc_args_GETBUFFERPROC *)args)->result = -1;
         break;
+    case HPyFunc_CAPSULE_DESTRUCTOR: {
+        /* the trampoline passes the capsule itself, not an argument struct */
+        PyObject *capsule = (PyObject *)args;
+        const char *name = PyCapsule_GetName(capsule);
+        ((HPyFunc_Capsule_Destructor)func)(name, PyCapsule_GetPointer(capsule, name),
+                                           PyCapsule_GetContext(capsule));
+        return;
+    }
     case HPyFunc_TRAVERSEPROC:
         /* a traverse cannot fail; nothing to visit until types exist */
         ((_HPyFunc_args_TRAVERSEPROC *)args)->result = 0;

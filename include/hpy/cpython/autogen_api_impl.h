@@ -55,13 +55,13 @@ HPyAPI_FUNC HPy HPyLong_FromSsize_t(HPyContext *ctx, HPy_ssize_t value)
 HPyAPI_FUNC int32_t HPyLong_AsInt32_t(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    long v = PyLong_AsLong(_h2py(h)); if (v != (int32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to int32_t"); return -1; } return (int32_t)v;
+    long v = PyLong_AsLong(_h2py(h)); if (v != (int32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C int32_t"); return -1; } return (int32_t)v;
 }
 
 HPyAPI_FUNC uint32_t HPyLong_AsUInt32_t(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    unsigned long v = PyLong_AsUnsignedLong(_h2py(h)); if (v != (uint32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to uint32_t"); return (uint32_t)-1; } return (uint32_t)v;
+    unsigned long v = PyLong_AsUnsignedLong(_h2py(h)); if (v != (uint32_t)v && !PyErr_Occurred()) { PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C uint32_t"); return (uint32_t)-1; } return (uint32_t)v;
 }
 
 HPyAPI_FUNC uint32_t HPyLong_AsUInt32_tMask(HPyContext *ctx, HPy h)
@@ -357,7 +357,7 @@ HPyAPI_FUNC HPy HPy_CallTupleDict(HPyContext *ctx, HPy callable, HPy args, HPy k
     return ctx_CallTupleDict(ctx, callable, args, kw);
 }
 
-HPyAPI_FUNC void HPy_FatalError(HPyContext *ctx, const char *message)
+HPyAPI_FUNC _HPy_NO_RETURN void HPy_FatalError(HPyContext *ctx, const char *message)
 {
     (void)ctx;
     Py_FatalError(message);
@@ -806,19 +806,19 @@ HPyAPI_FUNC cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)
 HPyAPI_FUNC HPyListBuilder HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 {
     (void)ctx;
-    return _hpy_listbuilder(PyList_New(size));
+    PyObject *lst = PyList_New(size); if (lst == NULL) PyErr_Clear(); /* reported by Build */ return _hpy_listbuilder(lst);
 }
 
 HPyAPI_FUNC void HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder, HPy_ssize_t index, HPy h_item)
 {
     (void)ctx;
-    PyObject *item = _h2py(h_item); Py_INCREF(item); PyList_SET_ITEM((PyObject *)builder._lst, index, item);
+    PyObject *lst = (PyObject *)builder._lst, *item = _h2py(h_item); if (lst == NULL) return; Py_INCREF(item); PyList_SET_ITEM(lst, index, item);
 }
 
 HPyAPI_FUNC HPy HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
 {
     (void)ctx;
-    return _py2h((PyObject *)builder._lst);
+    PyObject *lst = (PyObject *)builder._lst; if (lst == NULL) { PyErr_NoMemory(); return HPy_NULL; } return _py2h(lst);
 }
 
 HPyAPI_FUNC void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
@@ -830,19 +830,19 @@ HPyAPI_FUNC void HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
 HPyAPI_FUNC HPyTupleBuilder HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 {
     (void)ctx;
-    return _hpy_tuplebuilder(PyTuple_New(size));
+    PyObject *tup = PyTuple_New(size); if (tup == NULL) PyErr_Clear(); /* reported by Build */ return _hpy_tuplebuilder(tup);
 }
 
 HPyAPI_FUNC void HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder, HPy_ssize_t index, HPy h_item)
 {
     (void)ctx;
-    PyObject *item = _h2py(h_item); Py_INCREF(item); PyTuple_SET_ITEM((PyObject *)builder._tup, index, item);
+    PyObject *tup = (PyObject *)builder._tup, *item = _h2py(h_item); if (tup == NULL) return; Py_INCREF(item); PyTuple_SET_ITEM(tup, index, item);
 }
 
 HPyAPI_FUNC HPy HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder)
 {
     (void)ctx;
-    return _py2h((PyObject *)builder._tup);
+    PyObject *tup = (PyObject *)builder._tup; if (tup == NULL) { PyErr_NoMemory(); return HPy_NULL; } return _py2h(tup);
 }
 
 HPyAPI_FUNC void HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
@@ -988,41 +988,23 @@ HPyAPI_FUNC int HPy_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
 
 HPyAPI_FUNC HPy HPyCapsule_New(HPyContext *ctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor)
 {
-    (void)ctx;
-    (void)pointer;
-    (void)utf8_name;
-    (void)destructor;
-    PyErr_SetString(PyExc_SystemError, "HPyCapsule_New is not implemented yet by hpy-build");
-    return HPy_NULL;
+    return ctx_Capsule_New(ctx, pointer, utf8_name, destructor);
 }
 
 HPyAPI_FUNC void *HPyCapsule_Get(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, const char *utf8_name)
 {
-    (void)ctx;
-    (void)capsule;
-    (void)key;
-    (void)utf8_name;
-    PyErr_SetString(PyExc_SystemError, "HPyCapsule_Get is not implemented yet by hpy-build");
-    return NULL;
+    return ctx_Capsule_Get(ctx, capsule, key, utf8_name);
 }
 
 HPyAPI_FUNC int HPyCapsule_IsValid(HPyContext *ctx, HPy capsule, const char *utf8_name)
 {
     (void)ctx;
-    (void)capsule;
-    (void)utf8_name;
-    PyErr_SetString(PyExc_SystemError, "HPyCapsule_IsValid is not implemented yet by hpy-build");
-    return (int)-1;
+    return PyCapsule_IsValid(_h2py(capsule), utf8_name);
 }
 
 HPyAPI_FUNC int HPyCapsule_Set(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, void *value)
 {
-    (void)ctx;
-    (void)capsule;
-    (void)key;
-    (void)value;
-    PyErr_SetString(PyExc_SystemError, "HPyCapsule_Set is not implemented yet by hpy-build");
-    return (int)-1;
+    return ctx_Capsule_Set(ctx, capsule, key, value);
 }
 
 HPyAPI_FUNC HPy HPy_Compile_s(HPyContext *ctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind)
@@ -1032,8 +1014,7 @@ HPyAPI_FUNC HPy HPy_Compile_s(HPyContext *ctx, const char *utf8_source, const ch
 
 HPyAPI_FUNC HPy HPy_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals)
 {
-    (void)ctx;
-    return _py2h(PyEval_EvalCode(_h2py(code), _h2py(globals), _h2py(locals)));
+    return ctx_EvalCode(ctx, code, globals, locals);
 }
 
 HPyAPI_FUNC HPy HPyContextVar_New(HPyContext *ctx, const char *name, HPy default_value)
@@ -1045,7 +1026,7 @@ HPyAPI_FUNC HPy HPyContextVar_New(HPyContext *ctx, const char *name, HPy default
 HPyAPI_FUNC int32_t HPyContextVar_Get(HPyContext *ctx, HPy context_var, HPy default_value, HPy *result)
 {
     (void)ctx;
-    PyObject *value; int32_t ret = PyContextVar_Get(_h2py(context_var), _h2py(default_value), &value); *result = _py2h(value); return ret;
+    PyObject *value = NULL; /* not written when the variable is no ContextVar */ int32_t ret = PyContextVar_Get(_h2py(context_var), _h2py(default_value), &value); *result = _py2h(value); return ret;
 }
 
 HPyAPI_FUNC HPy HPyContextVar_Set(HPyContext *ctx, HPy context_var, HPy value)
@@ -1093,7 +1074,7 @@ HPyAPI_FUNC HPy HPyDict_Copy(HPyContext *ctx, HPy h)
 HPyAPI_FUNC int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)
 {
     (void)ctx;
-    return PySlice_Unpack(_h2py(slice), start, stop, step);
+    /* CPython does not check the type: a non-slice would crash it */ PyObject *s = _h2py(slice); if (!PySlice_Check(s)) { PyErr_Format(PyExc_TypeError, "expected a slice object, not %.100s", Py_TYPE(s)->tp_name); return -1; } return PySlice_Unpack(s, start, stop, step);
 }
 
 HPyAPI_FUNC int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)

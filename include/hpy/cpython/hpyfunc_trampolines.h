@@ -115,11 +115,13 @@
 #define _HPyFunc_TRAMPOLINE_HPyFunc_DESTROYFUNC(SYM, IMPL) \
     static void SYM(void) { abort(); }
 
-#define _HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM, IMPL)                        \
+/* CPython calls it with the capsule; the impl wants what the capsule holds. */
+#define HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM, IMPL)                         \
     static void SYM(PyObject *capsule)                                      \
     {                                                                       \
-        IMPL(PyCapsule_GetName(capsule), PyCapsule_GetPointer(capsule,      \
-             PyCapsule_GetName(capsule)), PyCapsule_GetContext(capsule));   \
+        const char *name = PyCapsule_GetName(capsule);                      \
+        IMPL(name, PyCapsule_GetPointer(capsule, name),                     \
+             PyCapsule_GetContext(capsule));                                \
     }
 
 #endif /* HPY_CPYTHON_HPYFUNC_TRAMPOLINES_H */

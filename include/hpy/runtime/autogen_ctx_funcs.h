@@ -18,7 +18,11 @@ HPyAPI_IMPL void ctx_Tracker_Close(HPyContext *ctx, HPyTracker ht);
 HPyAPI_IMPL void ctx_Dump(HPyContext *ctx, HPy h);
 HPyAPI_IMPL int ctx_DelItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx);
 HPyAPI_IMPL int ctx_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key);
+HPyAPI_IMPL HPy ctx_Capsule_New(HPyContext *ctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor);
+HPyAPI_IMPL void *ctx_Capsule_Get(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, const char *utf8_name);
+HPyAPI_IMPL int ctx_Capsule_Set(HPyContext *ctx, HPy capsule, _HPyCapsule_key key, void *value);
 HPyAPI_IMPL HPy ctx_Compile_s(HPyContext *ctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind);
+HPyAPI_IMPL HPy ctx_EvalCode(HPyContext *ctx, HPy code, HPy globals, HPy locals);
 HPyAPI_IMPL HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames);
 HPyAPI_IMPL HPy ctx_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames);
 

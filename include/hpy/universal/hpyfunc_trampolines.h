@@ -7,7 +7,7 @@
     static void SYM(void) { abort(); }
 
 /* The runtime receives the capsule itself in place of an argument struct. */
-#define _HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM, IMPL)                        \
+#define HPyCapsule_DESTRUCTOR_TRAMPOLINE(SYM, IMPL)                         \
     static void SYM(cpy_PyObject *capsule)                                  \
     {                                                                       \
         _HPy_CallRealFunctionFromTrampoline(_ctx_for_trampolines,           \
