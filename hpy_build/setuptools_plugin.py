@@ -395,7 +395,6 @@ class _HPyBdistWheel(_AbiOption):
             raise SetupError("universal wheel tag %s would not install here" % tag)
         return tag.interpreter, tag.abi, tag.platform
 
-
     def write_wheelfile(self, wheelfile_base, *args, **kwargs):
         # Called once the wheel's .dist-info is in place, however it was made:
         # from this build's egg-info, or copied from metadata prepared before
@@ -409,16 +408,15 @@ class _HPyBdistWheel(_AbiOption):
 def _require_runtime_in_metadata(path, dist):
     """Make the METADATA file at ``path`` say what require_runtime says."""
     from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
     with open(path, encoding="utf-8") as f:
         text = f.read()
     headers, blank, body = text.partition("\n\n")  # the description follows a blank line
     lines = headers.rstrip("\n").split("\n")
-    ours = canonicalize_name(hpy_build.__name__.replace("_", "-"))
-    if not any(line.startswith("Requires-Dist:")
-               and canonicalize_name(Requirement(line.split(":", 1)[1].strip()).name) == ours
-               and not Requirement(line.split(":", 1)[1].strip()).marker
-               for line in lines):
+    wanted = Requirement(runtime_requirement())
+    declared = [Requirement(line.split(":", 1)[1].strip()) for line in lines
+                if line.startswith("Requires-Dist:")]
+    if not any((r.name, r.specifier, r.marker) == (wanted.name, wanted.specifier, None)
+               for r in declared):
         lines.append("Requires-Dist: " + runtime_requirement())
     python_requires = str(narrowed_requires_python(
         getattr(dist.metadata, "python_requires", None) or dist.python_requires))

@@ -418,3 +418,21 @@ def test_installing_hpy_build_warns_nothing_about_its_layout(tmp_path_factory, t
     sources = [n for n in names if n.startswith("hpy_build/src/") and n.endswith(".c")]
     assert len(sources) == len(glob.glob(os.path.join(
         os.path.dirname(get_include()), "hpy_build", "src", "*", "*.c")))
+
+
+@pytest.mark.parametrize("body", ["", "\nA description\n\nin two paragraphs.\n"])
+def test_metadata_fix_up_keeps_the_file_well_formed(tmp_path, body):
+    import email.parser
+    from setuptools import Distribution
+    from hpy_build.setuptools_plugin import _require_runtime_in_metadata, runtime_requirement
+    path = tmp_path / "METADATA"
+    path.write_text("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+                    "Requires-Python: >=3.6\nRequires-Dist: six\n" + body)
+    dist = Distribution({"name": "demo", "python_requires": ">=3.6"})
+    for _ in range(2):  # a second pass changes nothing
+        _require_runtime_in_metadata(str(path), dist)
+    parsed = email.parser.Parser().parsestr(path.read_text())
+    assert parsed.get_all("Requires-Dist") == ["six", runtime_requirement()]
+    assert parsed.get_all("Requires-Python") == [">=3.8"]
+    assert parsed["Name"] == "demo"
+    assert parsed.get_payload() == body.lstrip("\n")

@@ -51,21 +51,23 @@ static PyObject *abi_error(PyObject *error_class, PyObject *name, const char *pa
                            const char *format, ...)
 {
     va_list vargs;
-    PyObject *msg, *args = NULL, *kwargs = NULL, *exc = NULL;
+    PyObject *msg, *py_path, *args = NULL, *kwargs = NULL, *exc = NULL;
     va_start(vargs, format);
     msg = PyUnicode_FromFormatV(format, vargs);
     va_end(vargs);
-    if (msg == NULL)
-        return NULL;
-    args = PyTuple_Pack(1, msg);
-    kwargs = Py_BuildValue("{s:O,s:s}", "name", name, "path", path);
+    py_path = PyUnicode_DecodeFSDefault(path);
+    if (msg != NULL && py_path != NULL) {
+        args = PyTuple_Pack(1, msg);
+        kwargs = Py_BuildValue("{s:O,s:O}", "name", name, "path", py_path);
+    }
     if (args != NULL && kwargs != NULL)
         exc = PyObject_Call(error_class, args, kwargs);
     if (exc != NULL) {
         PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
         Py_DECREF(exc);
     }
-    Py_DECREF(msg);
+    Py_XDECREF(msg);
+    Py_XDECREF(py_path);
     Py_XDECREF(args);
     Py_XDECREF(kwargs);
     return NULL;
