@@ -4,6 +4,7 @@ The headers live in ``include/`` at the top of the checkout (where authors and
 tools expect them) and are installed as ``hpy_build/include``.
 """
 import glob
+import os
 import platform
 
 from setuptools import Extension, setup
@@ -20,13 +21,29 @@ def runtime_extension():
     )
 
 
+def data_packages(package, folder, patterns):
+    """{package name: patterns} for ``folder`` and each folder below it.
+
+    Folders of data files (headers, C sources) are packages too as far as
+    setuptools is concerned; listing them all keeps it from warning that
+    they are "absent from the packages configuration".
+    """
+    found = {}
+    for path, dirs, _files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        relative = os.path.relpath(path, folder)
+        name = package if relative == "." else package + "." + relative.replace(os.sep, ".")
+        found[name] = list(patterns)
+    return found
+
+
+package_data = dict(data_packages("hpy_build.include", "include", ["*.h"]),
+                    **data_packages("hpy_build.src", "hpy_build/src", ["*.c", "*.h"]))
+
 setup(
-    packages=["hpy_build", "hpy_build.include", "hpy_build.src"],
+    packages=["hpy_build"] + sorted(package_data),
     package_dir={"hpy_build.include": "include"},
-    package_data={
-        "hpy_build.include": ["*.h", "hpy/*.h", "hpy/*/*.h"],
-        "hpy_build.src": ["*/*.c", "*/*.h"],
-    },
+    package_data=package_data,
     # PyPy gets its universal runtime from cffi, not from a C extension.
     ext_modules=[] if platform.python_implementation() == "PyPy" else [runtime_extension()],
 )

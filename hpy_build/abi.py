@@ -68,7 +68,8 @@ def compile_options(abi):
             # A Python.h that stops the build with an explanation.
             include_dirs.insert(0, os.path.join(get_include(), "hpy", "forbid_python_h"))
     return {
-        "define_macros": [(macro, None)],
+        # HPY marks every HPy extension in every ABI, as HPy 0.9's build does.
+        "define_macros": [("HPY", None), (macro, None)],
         "include_dirs": include_dirs,
         "extra_sources": sources,
         # Only the entry points are exported: an HPyDef named like a libc

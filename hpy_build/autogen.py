@@ -52,6 +52,14 @@ def _guard(name, body):
     return [_BANNER, "#ifndef %s" % name, "#define %s" % name, ""] + body + ["", "#endif"]
 
 
+def _guard_at_hpy09_path(name, body, abi_macro):
+    """For a header at one of HPy 0.9's paths: a source may include it first
+    and alone, in any ABI, so it brings hpy.h and is empty outside its ABI."""
+    return [_BANNER, '#include "hpy.h"',
+            "#if defined(%s) && !defined(%s)" % (abi_macro, name),
+            "#define %s" % name, ""] + body + ["", "#endif"]
+
+
 # ---- include/hpy/autogen_enums.h ---------------------------------------
 
 def gen_enums():
@@ -238,7 +246,7 @@ def gen_cpython_api():
         attrs = "HPyAPI_FUNC _HPy_NO_RETURN " if func.noreturn else "HPyAPI_FUNC "
         out.append(attrs + _fn_head(func.return_type, func.public_name, _params(func)))
         out += ["{"] + _indent(_cpython_body(func)) + ["}", ""]
-    return _guard("HPY_CPYTHON_AUTOGEN_API_IMPL_H", out)
+    return _guard_at_hpy09_path("HPY_CPYTHON_AUTOGEN_API_IMPL_H", out, "HPY_ABI_CPYTHON")
 
 
 # ---- include/hpy/universal/autogen_api_impl.h --------------------------
@@ -250,10 +258,13 @@ def _is_legacy(func):
 def gen_universal_api():
     out = []
     for func in api.FUNCTIONS:
-        attrs = "HPyAPI_FUNC _HPY_LEGACY " if _is_legacy(func) else "HPyAPI_FUNC "
-        if func.noreturn:
-            attrs += "_HPy_NO_RETURN "
-        out.append(attrs + _fn_head(func.return_type, func.public_name, _params(func)))
+        head = _fn_head(func.return_type, func.public_name, _params(func))
+        if _is_legacy(func):
+            # Only declared in the universal ABI: a call stays a call whatever
+            # the optimisation level, so _HPY_LEGACY always stops the build
+            # (an inline body would be inlined away at -O2 first).
+            out += ["#ifdef HPY_ABI_UNIVERSAL", "_HPY_LEGACY %s;" % head, "#else"]
+        out.append(("HPyAPI_FUNC _HPy_NO_RETURN " if func.noreturn else "HPyAPI_FUNC ") + head)
         call = "ctx->%s(%s)" % (func.ctx_name, func.args)
         if func.noreturn:
             # the member is a plain pointer: tell the compiler it cannot come back
@@ -264,7 +275,8 @@ def gen_universal_api():
             body = [call + ";"]
         else:
             body = ["return %s;" % call]
-        out += ["{"] + _indent(body) + ["}", ""]
+        out += ["{"] + _indent(body) + ["}"]
+        out += ["#endif", ""] if _is_legacy(func) else [""]
     return _guard("HPY_UNIVERSAL_AUTOGEN_API_IMPL_H", out)
 
 

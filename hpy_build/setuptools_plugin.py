@@ -112,21 +112,35 @@ def hpy_ext_modules(dist, attr, value):
 
 
 def _without_hpy_devel(command_class):
-    """``command_class`` minus the mixins of HPy's own ``hpy.devel``.
+    """``command_class`` with the mixins of HPy's own ``hpy.devel`` taken out.
 
-    The ``hpy`` package (bundled with PyPy, or installed next to hpy-build)
-    handles ``hpy_ext_modules`` too, by wrapping build and build_ext; both
-    wrappers at once would add its sources to ours, so hpy-build's win.
+    The ``hpy`` package (bundled with PyPy, fetched by ``setup_requires``, or
+    installed next to hpy-build) handles ``hpy_ext_modules`` too, by wrapping
+    build and build_ext; with both, its sources and flags would be added to
+    ours, so hpy-build's win. Another plugin (cffi) may have wrapped HPy's
+    class in turn, so HPy's can sit anywhere in the chain.
     """
-    while command_class.__module__.startswith("hpy.devel"):
-        # HPy 0.9 names the wrapped class _mixin_super, older HPy _base_build_ext.
-        wrapped = (getattr(command_class, "_mixin_super", None)
-                   or getattr(command_class, "_base_build_ext", None))
-        if wrapped is None:
-            break
+    while _is_hpy_devel_mixin(command_class):
         log.info("hpy-build: not using %s from hpy.devel", command_class.__name__)
-        command_class = wrapped
+        command_class = _hpy_devel_wrapped(command_class)
+    for cls in command_class.__mro__[1:]:
+        if _is_hpy_devel_mixin(cls):
+            # HPy makes these classes for this one Distribution (make_mixin),
+            # so it is safe to cut its mixin out of their bases: every class
+            # built on them then inherits straight from what HPy wrapped.
+            log.info("hpy-build: not using %s from hpy.devel (under %s)",
+                     cls.__name__, command_class.__name__)
+            cls.__bases__ = (_hpy_devel_wrapped(cls),)
     return command_class
+
+
+def _is_hpy_devel_mixin(cls):
+    return cls.__module__.startswith("hpy.devel") and _hpy_devel_wrapped(cls) is not None
+
+
+def _hpy_devel_wrapped(cls):
+    # HPy 0.9 names the wrapped class _mixin_super, older HPy _base_build_ext.
+    return cls.__dict__.get("_mixin_super") or cls.__dict__.get("_base_build_ext")
 
 
 def _mix(command, base, mixin):
@@ -380,6 +394,36 @@ class _HPyBdistWheel(_AbiOption):
         if tag not in set(tags.compatible_tags(platforms=[platform])):
             raise SetupError("universal wheel tag %s would not install here" % tag)
         return tag.interpreter, tag.abi, tag.platform
+
+    def write_wheelfile(self, wheelfile_base, *args, **kwargs):
+        # Called once the wheel's .dist-info is in place, however it was made:
+        # from this build's egg-info, or copied from metadata prepared before
+        # (pip's prepare_metadata_for_build_wheel never sees --build-option).
+        if self.hpy_abi != "cpython":
+            _require_runtime_in_metadata(os.path.join(wheelfile_base, "METADATA"),
+                                         self.distribution)
+        return super().write_wheelfile(wheelfile_base, *args, **kwargs)
+
+
+def _require_runtime_in_metadata(path, dist):
+    """Make the METADATA file at ``path`` say what require_runtime says."""
+    from packaging.requirements import Requirement
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    headers, blank, body = text.partition("\n\n")  # the description follows a blank line
+    lines = headers.rstrip("\n").split("\n")
+    wanted = Requirement(runtime_requirement())
+    declared = [Requirement(line.split(":", 1)[1].strip()) for line in lines
+                if line.startswith("Requires-Dist:")]
+    if not any((r.name, r.specifier, r.marker) == (wanted.name, wanted.specifier, None)
+               for r in declared):
+        lines.append("Requires-Dist: " + runtime_requirement())
+    python_requires = str(narrowed_requires_python(
+        getattr(dist.metadata, "python_requires", None) or dist.python_requires))
+    lines = [line for line in lines if not line.startswith("Requires-Python:")]
+    lines.append("Requires-Python: " + python_requires)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n" + ("\n" + body if blank else ""))
 
 
 class _HPyInstall(_AbiOption):

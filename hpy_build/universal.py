@@ -14,7 +14,15 @@ import sys
 # .hpy0.so (universal) or .hpy0-cp311.so (hybrid: also uses one CPython's C API)
 _FILE_NAME = re.compile(r"\.hpy(?P<major>\d+)(?:-(?P<cpython>cp\d+))?\.(?:so|pyd)$")
 
-__all__ = ["load"]
+__all__ = ["load", "HPyABIError"]
+
+
+class HPyABIError(ImportError, RuntimeError):
+    """A binary built for an HPy ABI (version or tag) this runtime cannot load.
+
+    An ImportError, as for any module that cannot be imported, and a
+    RuntimeError, which is what HPy 0.9's runtime raises in these cases.
+    """
 
 
 def _runtime():
@@ -27,34 +35,62 @@ def _runtime():
     return _universal
 
 
+def _set_import_attributes(module, spec, path):
+    """What the import system sets on a module it loads from ``spec``.
+
+    Like ``importlib``, attributes the module already has are kept, and an
+    object that refuses an attribute (HPy_mod_create may return any object)
+    simply goes without it.
+    """
+    wanted = [("__spec__", spec), ("__loader__", spec.loader), ("__package__", spec.parent)]
+    if spec.submodule_search_locations is not None:
+        wanted.append(("__path__", spec.submodule_search_locations))
+    for attribute, value in wanted:
+        if getattr(module, attribute, None) is None:
+            try:
+                setattr(module, attribute, value)
+            except AttributeError:
+                pass
+    try:
+        module.__file__ = path
+    except AttributeError:
+        pass
+
+
 def load(name, path, spec=None):
     """Load the universal binary at ``path`` as the module ``name`` and return it.
 
-    ``spec`` is the module's ``importlib`` spec; without one, a spec is made
-    whose origin is ``path``. The module is not put into ``sys.modules``.
-    Raises ``ImportError`` naming the file when it is missing, misnamed, not
-    an HPy module, or built for an ABI version this runtime does not support.
+    ``spec`` is the module's ``importlib`` spec (the import stubs pass their
+    own); without one, a spec is made whose origin is ``path``. The module
+    gets ``__spec__``, ``__loader__``, ``__package__`` and ``__file__`` as an
+    import would give it, and is not put into ``sys.modules``.
+
+    Raises ``ImportError`` naming the file when it is missing or not an HPy
+    module, and :class:`HPyABIError` (an ``ImportError`` and a
+    ``RuntimeError``) when it was built for an HPy ABI version or tag this
+    runtime cannot load.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ImportError("no HPy module binary at %s" % path, name=name, path=path)
     match = _FILE_NAME.search(os.path.basename(path))
     if match is None:
-        raise ImportError(
-            "%s is not named like a universal HPy module: expected a name such as "
-            "'%s.hpy0.so' (build it with --hpy-abi=universal; CPython-ABI binaries "
-            "are imported directly, without hpy_build)"
-            % (path, name.rpartition(".")[2]), name=name, path=path)
+        raise HPyABIError(
+            "HPy extension module '%s' at path '%s': could not find HPy ABI tag encoded "
+            "in the filename. (Expected a name such as '%s.hpy0.so': build it with "
+            "--hpy-abi=universal; CPython-ABI binaries are imported directly, without "
+            "hpy_build)" % (name, path, name.rpartition(".")[2]), name=name, path=path)
     cpython_tag = match.group("cpython")
     if cpython_tag is not None:
         running = "cp%d%d" % sys.version_info[:2]
         if sys.implementation.name != "cpython" or cpython_tag != running:
-            raise ImportError(
+            raise HPyABIError(
                 "%s is a hybrid-ABI binary for %s and cannot load on %s %s; install "
                 "the universal build instead" % (path, cpython_tag, sys.implementation.name, running),
                 name=name, path=path)
     if spec is None:
         spec = importlib.machinery.ModuleSpec(name, None, origin=path)
-    module = _runtime().load(name, path, spec, int(match.group("major")))
-    module.__file__ = path
+    module = _runtime().load(name, path, spec, int(match.group("major")),
+                             cpython_tag is not None, HPyABIError)
+    _set_import_attributes(module, spec, path)
     return module

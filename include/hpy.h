@@ -25,7 +25,7 @@ extern "C" {
 #else
 #  define HPY_ABI "universal"
 #  if defined(Py_PYTHON_H)
-#    error "Python.h was included before hpy.h: a universal-ABI module cannot use the CPython C API, because the same binary must load on every CPython version and on PyPy. Remove the include, or build with the cpython or hybrid ABI."
+#    error "It is forbidden to #include <Python.h> when targeting the HPy Universal ABI (here it came before hpy.h): the same binary must load on every CPython version and on PyPy. Remove the include, or build with --hpy-abi=hybrid (or cpython) to use the C API."
 #  endif
 #endif
 
@@ -78,8 +78,16 @@ extern "C" {
 /* Helpers compiled into every extension (HPyArg_Parse, HPy_BuildValue, ...). */
 #define HPyAPI_HELPER _HPy_HIDDEN
 
-#if defined(HPY_ABI_UNIVERSAL) && defined(__GNUC__) && !defined(__clang__)
-#  define _HPY_LEGACY __attribute__((error("the universal ABI cannot use legacy C-API functions: build with the hybrid or cpython ABI")))
+#ifdef __has_attribute
+#  define _HPY_compiler_has_attribute(x) __has_attribute(x)
+#else
+#  define _HPY_compiler_has_attribute(x) 0
+#endif
+
+/* Calling a legacy function is a compile error in the universal ABI where
+ * the compiler can say so (gcc, clang >= 14); other compilers let it pass. */
+#if defined(HPY_ABI_UNIVERSAL) && _HPY_compiler_has_attribute(error)
+#  define _HPY_LEGACY __attribute__((error("Cannot use legacy functions when targeting the HPy Universal ABI: functions that take or return a PyObject * need the C API, so build with --hpy-abi=hybrid (or cpython) to use them")))
 #else
 #  define _HPY_LEGACY
 #endif

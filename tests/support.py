@@ -73,7 +73,12 @@ class HPyCompiler:
 
 
 def import_binary(name, path, abi):
-    """Import a built binary the way a user of that ABI would."""
+    """Import a built binary the way a user of that ABI would.
+
+    cpython: CPython's own extension loader; universal and hybrid: the
+    runtime's loader, which the import stubs call.
+    """
+    hpy_abi.check_abi(abi)
     if abi == "cpython":
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)

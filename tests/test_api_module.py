@@ -176,3 +176,295 @@ def test_import_module(mod):
     assert mod.import_module("os.path") is os.path
     with pytest.raises(ModuleNotFoundError, match="no_such_module_xyz"):
         mod.import_module("no_such_module_xyz")
+
+
+# ---------------------------------------------------------------------------
+# What a module definition may hold: HPy 0.9's rules, its exception types
+# and, first, its words.
+
+CREATE_ALONE = (
+    "This is not allowed because custom HPy_mod_create slot cannot return a builtin module "
+    "object and cannot make any use of any other data defined in the HPyModuleDef.")
+
+CREATE_MODULE = r"""
+#include "hpy.h"
+
+/* returns [spec.name]: any object but a module may stand for the module */
+HPyDef_SLOT(create, HPy_mod_create)
+static HPy create_impl(HPyContext *ctx, HPy spec)
+{
+    HPy name, result;
+    %(body)s
+    name = HPy_GetAttr_s(ctx, spec, "name");
+    if (HPy_IsNull(name))
+        return HPy_NULL;
+    result = HPyList_New(ctx, 0);
+    if (!HPy_IsNull(result) && HPyList_Append(ctx, result, name) < 0) {
+        HPy_Close(ctx, result);
+        result = HPy_NULL;
+    }
+    HPy_Close(ctx, name);
+    return result;
+}
+
+HPyDef_SLOT(exec_it, HPy_mod_exec)
+static int exec_it_impl(HPyContext *ctx, HPy module)
+{
+    (void)ctx; (void)module;
+    return 0;
+}
+
+HPyDef_METH(meth, "meth", HPyFunc_NOARGS)
+static HPy meth_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    return HPy_Dup(ctx, ctx->h_None);
+}
+
+static HPyGlobal g_unused;
+static HPyGlobal *module_globals[] = { &g_unused, NULL };
+static HPyDef *module_defines[] = { %(defines)s, NULL };
+/* keeps what a variant leaves out "used" for -Werror */
+void *create_module_parts[] = { &create, &exec_it, &meth, module_globals };
+static HPyModuleDef moduledef = { %(fields)s .defines = module_defines };
+HPy_MODINIT(%(name)s, moduledef)
+"""
+
+
+def _create_module(name, defines="&create", fields="", body=""):
+    return CREATE_MODULE % dict(name=name, defines=defines, fields=fields, body=body)
+
+
+def test_create_slot_may_return_any_object_but_a_module(compile_module):
+    module = compile_module(_create_module("create_other"), name="create_other")
+    assert module == ["create_other"]
+
+
+def test_create_slot_returning_a_module_is_refused(compile_module):
+    body = "if (1) return HPyImport_ImportModule(ctx, \"math\");"
+    with pytest.raises(SystemError) as info:
+        compile_module(_create_module("create_module", body=body), name="create_module")
+    assert str(info.value).startswith(
+        "HPy_mod_create slot returned a builtin module object. This is currently not supported.")
+    assert "create_module" in str(info.value)
+
+
+def test_create_slot_that_fails_fails_the_import(compile_module):
+    body = 'HPyErr_SetString(ctx, ctx->h_KeyError, "no module today"); if (1) return HPy_NULL;'
+    with pytest.raises(KeyError, match="no module today"):
+        compile_module(_create_module("create_fails", body=body), name="create_fails")
+
+
+@pytest.mark.parametrize("defines", ["&create, &exec_it", "&create, &meth", "&meth, &create"])
+def test_create_slot_with_other_definitions_is_refused(compile_module, defines):
+    with pytest.raises(SystemError) as info:
+        compile_module(_create_module("create_others", defines=defines), name="create_others")
+    assert str(info.value).startswith(
+        "HPyModuleDef defines a HPy_mod_create slot and some other slots or methods. "
+        + CREATE_ALONE)
+
+
+@pytest.mark.parametrize("fields", ['.doc = "a doc",', ".globals = module_globals,"])
+def test_create_slot_with_other_fields_is_refused(compile_module, fields):
+    with pytest.raises(SystemError) as info:
+        compile_module(_create_module("create_fields", fields=fields), name="create_fields")
+    assert str(info.value).startswith(
+        "HPyModuleDef defines a HPy_mod_create slot and some of the other fields are not set "
+        "to their default value. " + CREATE_ALONE)
+
+
+def test_two_create_slots_are_refused(compile_module):
+    source = _create_module("create_twice", defines="&create, &create")
+    with pytest.raises(SystemError, match=r"^Multiple definitions of the HPy_mod_create slot "
+                                          r"in HPyModuleDef\.defines\."):
+        compile_module(source, name="create_twice")
+
+
+@pytest.mark.parametrize("size, message", [
+    (8, "Module state is not supported yet in HPy, set HPyModuleDef.size = 0 if module state "
+        "is not needed"),
+    (-1, "HPy does not permit HPyModuleDef.size < 0"),
+])
+def test_module_state_size_is_refused(compile_module, size, message):
+    source = FAILING_EXEC.replace("{ .defines = module_defines }",
+                                  "{ .size = %d, .defines = module_defines }" % size)
+    with pytest.raises(SystemError) as info:
+        compile_module(source, name="api_module_fail")
+    assert str(info.value).startswith(message)
+
+
+TYPE_SLOT_IN_MODULE = r"""
+#include "hpy.h"
+HPyDef_SLOT(repr, HPy_tp_repr)
+static HPy repr_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    return HPyUnicode_FromString(ctx, "repr");
+}
+static HPyDef *module_defines[] = { &repr, NULL };
+static HPyModuleDef moduledef = { .defines = module_defines };
+HPy_MODINIT(type_slot, moduledef)
+"""
+
+
+def test_a_type_slot_in_a_module_is_refused(compile_module):
+    with pytest.raises(SystemError) as info:
+        compile_module(TYPE_SLOT_IN_MODULE, name="type_slot")
+    assert str(info.value).startswith("Unsupported slot in HPyModuleDef.defines (value: 66).")
+
+
+BAD_SIGNATURE = r"""
+#include "hpy.h"
+/* made by hand: HPyDef_METH would not compile with a slot's signature */
+static HPyDef bad = {
+    .kind = HPyDef_Kind_Meth,
+    .meth = { .name = "bad", .impl = NULL, .cpy_trampoline = NULL,
+              .signature = HPyFunc_GETTER, .doc = NULL },
+};
+static HPyDef *module_defines[] = { &bad, NULL };
+static HPyModuleDef moduledef = { .defines = module_defines };
+HPy_MODINIT(bad_signature, moduledef)
+"""
+
+
+def test_a_method_with_a_slot_signature_is_refused(compile_module):
+    with pytest.raises(ValueError) as info:
+        compile_module(BAD_SIGNATURE, name="bad_signature")
+    assert str(info.value).startswith("Unsupported HPyMeth signature")
+    assert "'bad'" in str(info.value)
+
+
+# ---------------------------------------------------------------------------
+# Legacy (C-API) interop: cpython and hybrid ABIs only
+
+LEGACY = r"""
+#include "hpy.h"
+#include <Python.h>
+
+static PyObject *legacy_noargs(PyObject *self, PyObject *unused)
+{
+    (void)self; (void)unused;
+    return PyUnicode_FromString("legacy noargs");
+}
+
+static PyObject *legacy_o(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    return PyTuple_Pack(2, arg, arg);
+}
+
+static PyObject *legacy_varargs(PyObject *self, PyObject *args)
+{
+    (void)self;
+    return PyLong_FromSsize_t(PyTuple_GET_SIZE(args));
+}
+
+static PyMethodDef legacy_methods[] = {
+    {"legacy_noargs", legacy_noargs, METH_NOARGS, "a legacy METH_NOARGS"},
+    {"legacy_o", legacy_o, METH_O, NULL},
+    {"legacy_varargs", legacy_varargs, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+HPyDef_METH(hpy_meth, "hpy_meth", HPyFunc_O)
+static HPy hpy_meth_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    return HPy_Add(ctx, arg, arg);
+}
+
+/* through PyObject * and back: HPy_AsPyObject gives a new reference */
+HPyDef_METH(roundtrip, "roundtrip", HPyFunc_O)
+static HPy roundtrip_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    PyObject *obj = HPy_AsPyObject(ctx, arg);
+    HPy back;
+    (void)self;
+    if (obj == NULL)
+        return HPy_NULL;
+    back = HPy_FromPyObject(ctx, obj);
+    Py_DECREF(obj);
+    return back;
+}
+
+/* HPy_AsPyObject's reference, handed to a C-API call that steals it */
+HPyDef_METH(into_list, "into_list", HPyFunc_O)
+static HPy into_list_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    PyObject *list = PyList_New(1);
+    HPy result;
+    (void)self;
+    if (list == NULL)
+        return HPy_NULL;
+    PyList_SET_ITEM(list, 0, HPy_AsPyObject(ctx, arg));
+    result = HPy_FromPyObject(ctx, list);
+    Py_DECREF(list);
+    return result;
+}
+
+HPyDef_METH(from_null, "from_null", HPyFunc_NOARGS)
+static HPy from_null_impl(HPyContext *ctx, HPy self)
+{
+    HPy h = HPy_FromPyObject(ctx, NULL);
+    (void)self;
+    return HPy_IsNull(h) ? HPyUnicode_FromString(ctx, "null") : h;
+}
+
+static HPyDef *module_defines[] = { &hpy_meth, &roundtrip, &into_list, &from_null, NULL };
+static HPyModuleDef moduledef = {
+    .doc = "HPy and legacy methods",
+    .legacy_methods = legacy_methods,
+    .defines = module_defines,
+};
+HPy_MODINIT(legacy_mod, moduledef)
+"""
+
+
+def test_legacy_methods_next_to_hpy_methods(compile_legacy_module):
+    mod = compile_legacy_module(LEGACY, name="legacy_mod")
+    assert mod.__doc__ == "HPy and legacy methods"
+    assert mod.legacy_noargs() == "legacy noargs"
+    assert mod.legacy_noargs.__doc__ == "a legacy METH_NOARGS"
+    value = object()
+    before = sys.getrefcount(value)
+    assert mod.legacy_o(value) == (value, value)
+    assert sys.getrefcount(value) == before
+    assert mod.legacy_varargs() == 0 and mod.legacy_varargs(1, "two", None) == 3
+    assert mod.hpy_meth(21) == 42
+    with pytest.raises(TypeError):
+        mod.legacy_noargs(1)
+
+
+def test_as_and_from_pyobject_keep_reference_counts(compile_legacy_module):
+    mod = compile_legacy_module(LEGACY, name="legacy_mod")
+    value = object()
+    before = sys.getrefcount(value)
+    for _ in range(100):
+        assert mod.roundtrip(value) is value
+    assert sys.getrefcount(value) == before
+    lists = [mod.into_list(value) for _ in range(10)]
+    assert all(lst == [value] for lst in lists)
+    assert sys.getrefcount(value) == before + 10
+    del lists
+    assert sys.getrefcount(value) == before
+    assert mod.from_null() == "null"
+
+
+UNIVERSAL_WITH_LEGACY_METHODS = r"""
+#include "hpy.h"
+/* PyMethodDef's layout, without Python.h: the universal ABI cannot name it */
+struct methoddef { const char *name; void *meth; int flags; const char *doc; };
+static struct methoddef legacy[] = { { "legacy", NULL, 0, NULL }, { NULL, NULL, 0, NULL } };
+static HPyModuleDef moduledef = { .legacy_methods = (cpy_PyMethodDef *)legacy };
+HPy_MODINIT(universal_legacy, moduledef)
+"""
+
+
+def test_universal_module_with_legacy_methods_is_refused(hpy_compiler, tmp_path):
+    from support import import_binary
+    path = hpy_compiler.compile(UNIVERSAL_WITH_LEGACY_METHODS, "universal", "universal_legacy",
+                                tmp_path)
+    with pytest.raises(RuntimeError) as info:
+        import_binary("universal_legacy", path, "universal")
+    assert str(info.value).startswith("Module universal_legacy contains legacy methods, but")
+    assert "--hpy-abi=hybrid" in str(info.value)

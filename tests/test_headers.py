@@ -1,23 +1,38 @@
-"""hpy.h itself: the binary layout it gives, and what it refuses."""
+"""hpy.h itself: the binary layout it gives, what it refuses, HPy 0.9's header
+paths, and the public names it defines compared with HPy 0.9.0's headers."""
+import os
+import re
 import shutil
 import subprocess
+import sys
 import sysconfig
+import tarfile
+import zipfile
 
 import pytest
 from setuptools.errors import CompileError
 
+import header_names
 from hpy_build import api
-from hpy_build.abi import get_include
+from hpy_build.abi import ABIS, compile_options, get_include
 
 CC = sysconfig.get_config_var("CC").split()[0]
 PY_INCLUDE = sysconfig.get_paths()["include"]
 
 
-def _flags(abi):
-    flags = ["-Wall", "-Wextra", "-Werror", "-I" + get_include()]
-    if abi == "cpython":
-        return flags + ["-DHPY_ABI_CPYTHON", "-I" + PY_INCLUDE]
-    return flags + ["-DHPY_ABI_UNIVERSAL"]
+def _flags(abi, include=None):
+    """Compiler flags of ``abi`` as hpy_build gives them, for the headers in ``include``."""
+    options = compile_options(abi)
+    flags = ["-Wall", "-Wextra", "-Werror"]
+    flags += ["-D" + name if value is None else "-D%s=%s" % (name, value)
+              for name, value in options["define_macros"]]
+    for folder in options["include_dirs"]:
+        if include is not None:
+            folder = os.path.join(include, os.path.relpath(folder, get_include()))
+        flags.append("-I" + folder)
+    if abi != "universal":
+        flags.append("-I" + PY_INCLUDE)
+    return flags
 
 
 def _run_c_program(tmp_path, source, abi="universal"):
@@ -103,7 +118,36 @@ def test_universal_refuses_python_h(hpy_compiler, tmp_path, capfd, where):
     source = "\n".join(includes) + "\nint x;\n"
     with pytest.raises(CompileError):
         hpy_compiler.compile(source, "universal", "withpython", tmp_path)
-    assert "universal-ABI" in capfd.readouterr().err
+    err = capfd.readouterr().err
+    # HPy 0.9's words first, then the way out
+    assert re.search(r'error: #error "It is forbidden to #include <Python.h> when targeting '
+                     r'the HPy Universal ABI[ :(]', err), err
+    assert "--hpy-abi=hybrid" in err
+
+
+@pytest.mark.parametrize("call", [
+    "cpy_PyObject *o = HPy_AsPyObject(ctx, self); (void)o; return HPy_NULL;",
+    "cpy_PyObject *o = NULL; (void)self; return HPy_FromPyObject(ctx, o);",
+], ids=["HPy_AsPyObject", "HPy_FromPyObject"])
+def test_universal_refuses_legacy_functions(hpy_compiler, tmp_path, capfd, call):
+    source = """
+#include "hpy.h"
+HPyDef_METH(f, "f", HPyFunc_NOARGS)
+static HPy f_impl(HPyContext *ctx, HPy self) { %s }
+static HPyDef *defines[] = { &f, NULL };
+static HPyModuleDef moduledef = { .defines = defines };
+HPy_MODINIT(legacycall, moduledef)
+""" % call
+    with pytest.raises(CompileError):
+        hpy_compiler.compile(source, "universal", "legacycall", tmp_path)
+    err = capfd.readouterr().err
+    function = re.search(r"(HPy_\w+)\(", call).group(1)
+    # compile time, at the optimisation level setuptools uses (-O2/-O3)
+    assert re.search(r"error: call to .%s. declared with attribute error: Cannot use legacy "
+                     r"functions when targeting the HPy Universal ABI" % function, err), err
+    assert "--hpy-abi=hybrid" in err
+    # the same source is fine where the C API is
+    hpy_compiler.compile(source, "hybrid", "legacycall", tmp_path / "hybrid")
 
 
 def test_universal_binary_uses_no_python_symbol(hpy_compiler, tmp_path):
@@ -151,3 +195,175 @@ HPy_MODINIT(libcnames, moduledef)
 
 def test_a_def_named_like_a_libc_function_is_not_interposed(compile_module):
     assert compile_module(LIBC_NAMED_DEF, name="libcnames").warn() == "our warn"
+
+
+# ---------------------------------------------------------------------------
+# HPy 0.9's header paths
+
+# Every header under HPy 0.9.0's hpy/devel/include: sources may include any
+# of them directly.
+HPY09_HEADERS = [
+    "hpy.h",
+    "hpy/autogen_hpyfunc_declare.h",
+    "hpy/autogen_hpyslot.h",
+    "hpy/cpy_types.h",
+    "hpy/cpython/autogen_api_impl.h",
+    "hpy/cpython/autogen_ctx.h",
+    "hpy/cpython/autogen_hpyfunc_trampolines.h",
+    "hpy/cpython/hpyfunc_trampolines.h",
+    "hpy/cpython/misc.h",
+    "hpy/forbid_python_h/Python.h",
+    "hpy/hpydef.h",
+    "hpy/hpyexports.h",
+    "hpy/hpyfunc.h",
+    "hpy/hpymodule.h",
+    "hpy/hpytype.h",
+    "hpy/inline_helpers.h",
+    "hpy/macros.h",
+    "hpy/runtime/argparse.h",
+    "hpy/runtime/buildvalue.h",
+    "hpy/runtime/ctx_funcs.h",
+    "hpy/runtime/ctx_module.h",
+    "hpy/runtime/ctx_type.h",
+    "hpy/runtime/format.h",
+    "hpy/runtime/helpers.h",
+    "hpy/runtime/structseq.h",
+    "hpy/universal/autogen_ctx.h",
+    "hpy/universal/autogen_hpyfunc_trampolines.h",
+    "hpy/universal/autogen_trampolines.h",
+    "hpy/universal/hpyfunc_trampolines.h",
+    "hpy/universal/misc_trampolines.h",
+    "hpy/version.h",
+]
+# Its purpose is to fail; it is included by nothing but mistakes.
+_INCLUDABLE = [h for h in HPY09_HEADERS if h != "hpy/forbid_python_h/Python.h"]
+
+
+def test_hpy09_header_paths_exist():
+    missing = [h for h in HPY09_HEADERS if not os.path.isfile(os.path.join(get_include(), h))]
+    assert not missing
+
+
+@pytest.mark.parametrize("lang", ["c", "c++"])
+@pytest.mark.parametrize("abi", ABIS)
+def test_each_hpy09_header_compiles_on_its_own(tmp_path, abi, lang):
+    """Included first and alone, with warnings as errors, in C and C++."""
+    compiler = CC if lang == "c" else shutil.which("g++")
+    if compiler is None:
+        pytest.skip("no g++ on this machine")
+    sources = []
+    for header in _INCLUDABLE:
+        source = tmp_path / (header.replace("/", "__") + (".c" if lang == "c" else ".cpp"))
+        # something after the include, so an empty translation unit is no excuse
+        source.write_text('#include "%s"\nint hpy_test_after_the_header(void);\n' % header)
+        sources.append(str(source))
+    std = ["-std=c99"] if lang == "c" else ["-std=c++11"]
+    result = subprocess.run([compiler, "-fsyntax-only", *std, *_flags(abi), *sources],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and not result.stderr, result.stderr
+
+
+def test_version_h_names_the_hpy_release_we_implement(tmp_path):
+    source = ('#include "hpy/version.h"\n#include <stdio.h>\n'
+              'int main(void) { printf("%s %s\\n", HPY_VERSION, HPY_GIT_REVISION); return 0; }\n')
+    version, revision = _run_c_program(tmp_path, source).split()
+    assert version == "0.9.0"
+    assert re.match(r"^[0-9a-f]{7,40}$", revision)
+
+
+@pytest.mark.parametrize("abi", ABIS)
+def test_the_HPY_macro_is_defined_in_every_abi(abi, hpy_compiler, tmp_path):
+    assert ("HPY", None) in compile_options(abi)["define_macros"]
+    source = "#ifndef HPY\n#error HPY is not defined\n#endif\n" + LIBC_NAMED_DEF
+    hpy_compiler.compile(source, abi, "libcnames", tmp_path)
+
+
+# ---------------------------------------------------------------------------
+# The public names, compared with HPy 0.9.0's headers
+
+HPY09_REQUIREMENT = "hpy==0.9.0"
+
+# HPy 0.9 declares, in the CPython ABI, the functions of its own runtime that
+# implement the API (ctx_*) and two of their helpers. They are how HPy is
+# built, not what an extension calls: hpy-build has its own. HPyModule_Create
+# is there too, but only in that ABI and calling a ctx_Module_Create that
+# HPy 0.9 never implements: no HPy 0.9 extension can use it.
+_HPY09_RUNTIME_FUNCTIONS = re.compile(
+    r"^(ctx_\w+|create_method_defs|call_traverseproc_from_trampoline|HPyModule_Create)$")
+
+
+@pytest.fixture(scope="module")
+def hpy09_include(tmp_path_factory):
+    """HPy 0.9.0's include directory, from its wheel (or sdist) on the package index."""
+    from test_hpy09_compat import NETWORK_ERRORS
+    where = tmp_path_factory.mktemp("hpy09-dist")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+         "--no-cache-dir", "-d", str(where), HPY09_REQUIREMENT],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    if result.returncode != 0:
+        if NETWORK_ERRORS.search(result.stdout):
+            pytest.skip("the package index is unreachable, cannot get %s:\n%s"
+                        % (HPY09_REQUIREMENT, result.stdout[-2000:]))
+        pytest.fail("pip download %s failed:\n%s" % (HPY09_REQUIREMENT, result.stdout))
+    (archive,) = os.listdir(str(where))
+    archive = os.path.join(str(where), archive)
+    unpacked = where / "unpacked"
+    if archive.endswith(".whl"):
+        with zipfile.ZipFile(archive) as z:
+            z.extractall(str(unpacked))
+    else:
+        with tarfile.open(archive) as t:
+            t.extractall(str(unpacked))
+    found = [os.path.dirname(os.path.join(folder, "hpy.h"))
+             for folder, _dirs, files in os.walk(str(unpacked))
+             if "hpy.h" in files and folder.endswith(os.path.join("devel", "include"))]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def _public(names):
+    return {name for name in names if not name.startswith("_")}
+
+
+def _is_include_guard(name, value):
+    return value == "" and name.endswith("_H")
+
+
+def _defined_names(include, abi):
+    flags = [f for f in _flags(abi, include) if f.startswith(("-D", "-I"))]
+    text = header_names.preprocess([f[2:] for f in flags if f.startswith("-I")],
+                                   [f[2:] for f in flags if f.startswith("-D")])
+    found = header_names.names(text, include)
+    macros = {name for name, value in found["macros"].items()
+              if not _is_include_guard(name, value)}
+    return _public(macros), _public(found["declarations"])
+
+
+def test_name_extraction_sees_what_it_must(hpy09_include):
+    """The comparison below is only as good as the extraction: spot checks."""
+    macros, declarations = _defined_names(hpy09_include, "universal")
+    assert {"HPy_NULL", "HPy_MODINIT", "HPyDef_METH", "HPY_ABI_TAG", "HPyFunc_DECLARE"} <= macros
+    assert {"HPy", "HPyContext", "HPyModuleDef", "HPyDef_Kind_Meth", "HPy_SourceKind_Expr",
+            "HPy_Add", "HPyFunc_noargs", "HPyArg_Parse", "cpy_PyObject", "HPy_FromVoidP",
+            "HPyType_Spec", "HPy_tp_repr"} <= declarations
+    assert not {"size_t", "malloc", "PyObject", "Py_INCREF", "INT_MAX"} & (macros | declarations)
+
+
+@pytest.mark.parametrize("abi", ABIS)
+def test_public_names_are_hpy09s(hpy09_include, abi):
+    """Every public name of HPy 0.9.0's headers is ours, and we add none."""
+    their_macros, their_declarations = _defined_names(hpy09_include, abi)
+    our_macros, our_declarations = _defined_names(get_include(), abi)
+    their_declarations = {n for n in their_declarations if not _HPY09_RUNTIME_FUNCTIONS.match(n)}
+    our_declarations = {n for n in our_declarations if not _HPY09_RUNTIME_FUNCTIONS.match(n)}
+    problems = {
+        "macros HPy 0.9 defines and we do not": sorted(their_macros - our_macros),
+        "functions/types/enumerators HPy 0.9 declares and we do not":
+            sorted(their_declarations - our_declarations),
+        "macros we define and HPy 0.9 does not": sorted(our_macros - their_macros),
+        "functions/types/enumerators we declare and HPy 0.9 does not":
+            sorted(our_declarations - their_declarations),
+    }
+    assert not any(problems.values()), "\n".join(
+        "%s: %s" % (what, " ".join(names)) for what, names in problems.items() if names)

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from hpy_build.universal import load
+from hpy_build.universal import HPyABIError, load
 from test_basic import MODULE
 
 HAND_MADE_ENTRY_POINTS = r"""
@@ -44,12 +44,16 @@ def test_hand_made_entry_points_load(hpy_compiler, tmp_path):
 @pytest.mark.parametrize("major, minor", [(1, 0), (0, 1), (7, 3)])
 def test_unsupported_abi_version(hpy_compiler, tmp_path, major, minor):
     path = hpy_compiler.compile(_entry_points("badver", major, minor), "universal", "badver", tmp_path)
-    with pytest.raises(ImportError) as info:
+    with pytest.raises(HPyABIError) as info:
         load("badver", path)
+    # ours (ImportError) and HPy 0.9's (RuntimeError), in HPy 0.9's words
+    assert isinstance(info.value, ImportError) and isinstance(info.value, RuntimeError)
     message = str(info.value)
+    assert message.startswith(
+        "HPy extension module 'badver' requires unsupported version of the HPy runtime. "
+        "Requested version: %d.%d. Current HPy version: 0.0." % (major, minor))
     assert path in message
-    assert "requires HPy ABI version %d.%d" % (major, minor) in message
-    assert info.value.path == path
+    assert info.value.path == path and info.value.name == "badver"
 
 
 def test_missing_init_symbol(hpy_compiler, tmp_path):
@@ -67,16 +71,22 @@ def test_module_name_must_match_the_binary(good_binary):
 def test_binary_not_named_hpy0(good_binary, tmp_path):
     renamed = str(tmp_path / "mytest.so")
     shutil.copy(good_binary, renamed)
-    with pytest.raises(ImportError, match="not named like a universal HPy module") as info:
+    with pytest.raises(HPyABIError, match="could not find HPy ABI tag encoded in the filename") as info:
         load("mytest", renamed)
-    assert renamed in str(info.value)
+    assert isinstance(info.value, RuntimeError)
+    assert renamed in str(info.value) and "mytest.hpy0.so" in str(info.value)
 
 
 def test_file_name_and_binary_disagree_on_major(good_binary, tmp_path):
     renamed = str(tmp_path / "mytest.hpy1.so")
     shutil.copy(good_binary, renamed)
-    with pytest.raises(ImportError, match=r"named for HPy ABI major version 1 \(.hpy1\)"):
+    with pytest.raises(HPyABIError) as info:
         load("mytest", renamed)
+    assert str(info.value).startswith(
+        "HPy extension module 'mytest' at path '%s': mismatch between the HPy ABI tag encoded "
+        "in the filename and the major version requested by the HPy extension itself. Major "
+        "version tag parsed from filename: 1. Requested version: 0.0." % renamed)
+    assert isinstance(info.value, ImportError) and isinstance(info.value, RuntimeError)
 
 
 def test_text_file_renamed_to_hpy0(tmp_path):
@@ -97,15 +107,30 @@ def test_missing_file(tmp_path):
 def test_hybrid_binary_for_another_cpython(good_binary, tmp_path):
     renamed = str(tmp_path / "mytest.hpy0-cp27.so")
     shutil.copy(good_binary, renamed)
-    with pytest.raises(ImportError, match="hybrid-ABI binary for cp27"):
+    with pytest.raises(HPyABIError, match="hybrid-ABI binary for cp27") as info:
         load("mytest", renamed)
+    assert isinstance(info.value, ImportError) and isinstance(info.value, RuntimeError)
 
 
-def test_module_def_with_state_is_refused(hpy_compiler, tmp_path):
-    source = MODULE.replace('.doc = "a test module"', '.doc = "a test module", .size = 16')
+def test_other_load_errors_are_not_abi_errors(tmp_path):
+    missing = str(tmp_path / "missing.hpy0.so")
+    with pytest.raises(ImportError) as info:
+        load("missing", missing)
+    assert not isinstance(info.value, HPyABIError)
+
+
+@pytest.mark.parametrize("size, message", [
+    (16, "Module state is not supported yet in HPy, set HPyModuleDef.size = 0 if module "
+         "state is not needed"),
+    (-1, "HPy does not permit HPyModuleDef.size < 0"),
+])
+def test_module_def_with_state_is_refused(hpy_compiler, tmp_path, size, message):
+    source = MODULE.replace('.doc = "a test module"', '.doc = "a test module", .size = %d' % size)
     path = hpy_compiler.compile(source, "universal", "mytest", tmp_path)
-    with pytest.raises(ValueError, match="HPyModuleDef.size must be 0"):
+    with pytest.raises(SystemError) as info:
         load("mytest", path)
+    assert str(info.value).startswith(message)
+    assert "mytest" in str(info.value)
 
 
 def test_hybrid_binary_loads_and_may_use_the_c_api(hpy_compiler, tmp_path):
@@ -113,3 +138,25 @@ def test_hybrid_binary_loads_and_may_use_the_c_api(hpy_compiler, tmp_path):
     path = hpy_compiler.compile(source, "hybrid", "mytest", tmp_path)
     assert path.endswith(".hpy0-cp%d%d.so" % sys.version_info[:2])
     assert load("mytest", path).f_o(4) == 8
+
+
+def test_import_attributes_are_set_as_an_import_sets_them(good_binary):
+    import importlib.machinery
+    spec = importlib.machinery.ModuleSpec("pkg.mytest", None, origin=good_binary)
+    # the module's short name must be the binary's; the package comes from the spec
+    module = load("pkg.mytest", good_binary, spec)
+    assert module.__name__ == "pkg.mytest"
+    assert module.__spec__ is spec
+    assert module.__package__ == "pkg"
+    assert module.__loader__ is None
+    assert module.__file__ == good_binary
+    plain = load("mytest", good_binary)
+    assert plain.__package__ == "" and plain.__spec__.name == "mytest"
+    assert plain.__spec__.origin == good_binary
+
+
+def test_exported_names():
+    import hpy_build.universal as universal
+    assert set(universal.__all__) == {"load", "HPyABIError"}
+    assert issubclass(universal.HPyABIError, ImportError)
+    assert issubclass(universal.HPyABIError, RuntimeError)

@@ -1,12 +1,14 @@
 """The setuptools plugin: ``setup(hpy_ext_modules=...)`` driven by real setup.py runs."""
 import glob
 import os
+import sys
 
 import pytest
 
 from buildtools import (  # noqa: F401  (fixtures, and the fixtures they use)
-    ON_CPYTHON, build_python, clean_env, describe_module, ext_suffix, hpy_build_wheel,
-    hpy_module_source, listdir, make_project, requires_cpython, run, setup_py, write_files,
+    ON_CPYTHON, build_python, clean_env, describe_module, ext_suffix, fresh_python, hpy_build_wheel,
+    hpy_module_source, listdir, make_project, requires_cpython, run, setup_py, wheel_files,
+    write_files,
 )
 
 from hpy_build.setuptools_plugin import STUB_MARKER
@@ -82,6 +84,13 @@ def test_universal_extension_inside_a_package(build_python, tmp_path):
     module = describe_module(build_python, "pkg._native", project, tmp_path)
     assert module["answer"] == 42 and module["abi"] == "universal"
     assert module["file"] == str(project / "pkg" / "_native.hpy0.so")
+    # what an import sets, the stub's module passes on to the binary's
+    code = ("import sys, pkg._native as m\n"
+            "print(m.__name__, m.__package__, m.__spec__.name, m.__loader__ is m.__spec__.loader,"
+            " m.__loader__ is not None, sys.modules['pkg._native'] is m, m is sys.modules['pkg']._native)")
+    output = run([build_python, "-c", code], cwd=tmp_path,
+                 env=clean_env(PYTHONPATH=str(project))).stdout.split()
+    assert output == ["pkg._native", "pkg", "pkg._native", "True", "True", "True", "True"]
 
 
 LEGACY_C = """\
@@ -259,3 +268,171 @@ def test_requires_python_is_narrowed_to_the_runtime(declared, expected):
     from packaging.specifiers import SpecifierSet
     from hpy_build.setuptools_plugin import narrowed_requires_python
     assert narrowed_requires_python(declared) == SpecifierSet(expected)
+
+
+# ---------------------------------------------------------------------------
+# Where HPy 0.9's own hpy.devel is present too
+
+HPY09 = "hpy==0.9.0"
+
+# Compiled only against hpy-build's headers: HPy 0.9's have no such guard.
+OUR_HEADERS_ONLY = ("#include \"hpy.h\"\n#ifndef HPY_AUTOGEN_CTX_H\n"
+                    "#error \"not compiled with hpy-build's headers\"\n#endif\n")
+
+# Records what happened to build_ext by the time the commands run.
+RECORDING_DIST = """
+from setuptools.dist import Distribution
+
+class RecordingDist(Distribution):
+    def finalize_options(self):
+        super().finalize_options()  # runs the setup keywords: hpy's and ours
+        {wrap}
+        with open("hpy-devel-seen.txt", "w") as f:
+            f.write("%s %s" % (getattr(self, "hpydevel", None) is not None,
+                               [c.__module__ for c in self.cmdclass["build_ext"].__mro__]))
+"""
+
+OTHER_PLUGIN_WRAP = """
+        # what cffi's cffi_modules does: wrap whatever build_ext is there
+        base = self.cmdclass.get("build_ext", build_ext)
+
+        class other_plugin_build_ext(base):
+            def run(self):
+                with open("other-plugin-ran.txt", "w") as f:
+                    f.write("yes")
+                base.run(self)
+        self.cmdclass["build_ext"] = other_plugin_build_ext
+"""
+
+
+def _network_skip(result):
+    from test_hpy09_compat import NETWORK_ERRORS
+    if result.returncode != 0 and NETWORK_ERRORS.search(result.stdout):
+        pytest.skip("the package index is unreachable, cannot get %s:\n%s"
+                    % (HPY09, result.stdout[-2000:]))
+
+
+def _check_hpy_build_alone(python, project, output):
+    """HPy's build_ext took no part: none of its files, one set of our flags."""
+    compiles = [line for line in output.splitlines()
+                if " -c " in line and "mymod.c" in line]
+    assert len(compiles) == 1, output
+    assert "hpy/devel" not in output
+    assert compiles[0].count("-DHPY_ABI_UNIVERSAL") == 1
+    assert compiles[0].count("-I" + os.path.join("hpy_build", "include")) <= 1
+    module = describe_module(python, "mymod", project, project.parent)
+    assert module["answer"] == 42 and module["abi"] == "universal"
+
+
+def test_setup_requires_hpy_is_taken_over(build_python, tmp_path):
+    """setup_requires=["hpy"] fetches HPy 0.9 into .eggs; hpy-build still builds alone."""
+    project = make_project(
+        tmp_path / "project", source=hpy_module_source("mymod", before=OUR_HEADERS_ONLY),
+        preamble=RECORDING_DIST.format(wrap=""),
+        setup_extra="setup_requires=[%r], distclass=RecordingDist," % HPY09)
+    result = setup_py(build_python, project, "build_ext", "--inplace", "--hpy-abi=universal",
+                      check=False)
+    _network_skip(result)
+    assert result.returncode == 0, result.stdout
+    assert [n for n in listdir(project / ".eggs") if n.startswith("hpy-0.9.0")], result.stdout
+    seen = (project / "hpy-devel-seen.txt").read_text()
+    assert seen.startswith("True ") and "hpy.devel" in seen, seen  # HPy's plugin did act
+    _check_hpy_build_alone(build_python, project, result.stdout)
+
+
+def test_hpy_build_ext_wrapped_by_another_plugin(fresh_python, tmp_path):
+    """HPy 0.9 installed in the build environment, its build_ext wrapped by another plugin."""
+    installed = run([fresh_python, "-m", "pip", "install", "--quiet", HPY09], check=False)
+    _network_skip(installed)
+    assert installed.returncode == 0, installed.stdout
+    project = make_project(
+        tmp_path / "project", source=hpy_module_source("mymod", before=OUR_HEADERS_ONLY),
+        preamble="from setuptools.command.build_ext import build_ext\n"
+                 + RECORDING_DIST.format(wrap=OTHER_PLUGIN_WRAP),
+        setup_extra="distclass=RecordingDist,")
+    result = setup_py(fresh_python, project, "build_ext", "--inplace", "--hpy-abi=universal")
+    seen = (project / "hpy-devel-seen.txt").read_text()
+    # the chain was: the other plugin's class, over HPy's, over setuptools'
+    assert seen.startswith("True ['__main__', 'hpy.devel'"), seen
+    assert (project / "other-plugin-ran.txt").read_text() == "yes"
+    _check_hpy_build_alone(fresh_python, project, result.stdout)
+
+
+# ---------------------------------------------------------------------------
+# A universal wheel depends on hpy-build's runtime, whichever way it was built
+
+def _requires_dist(wheel):
+    _names, metadata = wheel_files(wheel)
+    return metadata.get_all("Requires-Dist") or []
+
+
+def _built_wheel(folder):
+    (wheel,) = [f for f in listdir(folder) if f.endswith(".whl")]
+    return os.path.join(str(folder), wheel)
+
+
+SETUPTOOLS_BACKEND = '[build-system]\nrequires = ["setuptools", "hpy-build"]\n' \
+                     'build-backend = "setuptools.build_meta"\n'
+
+
+@pytest.mark.parametrize("route", ["setup.py", "build", "pip"])
+def test_universal_wheel_requires_the_runtime_by_every_route(build_python, tmp_path, route):
+    from hpy_build.setuptools_plugin import runtime_requirement
+    project = make_project(tmp_path / "project",
+                           extra_files={"pyproject.toml": SETUPTOOLS_BACKEND},
+                           setup_extra="long_description='The description, kept.',")
+    out = tmp_path / "out"
+    if route == "setup.py":
+        setup_py(build_python, project, "bdist_wheel", "--hpy-abi=universal", "--dist-dir", out)
+    elif route == "build":
+        run([build_python, "-m", "build", "--wheel", "--no-isolation", "--outdir", out,
+             "-C--build-option=--hpy-abi=universal", project])
+    else:
+        run([build_python, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+             "-w", out, "-C--build-option=--hpy-abi=universal", project])
+    from packaging.requirements import Requirement
+    wheel = _built_wheel(out)
+    assert "-py3-none-" in os.path.basename(wheel)
+    wanted = Requirement(runtime_requirement())
+    found = [Requirement(r) for r in _requires_dist(wheel)]
+    assert [(r.name, r.specifier) for r in found] == [(wanted.name, wanted.specifier)]
+    _names, metadata = wheel_files(wheel)
+    assert metadata["Requires-Python"] == ">=3.8"
+    assert metadata.get_payload().strip() == "The description, kept."
+
+
+def test_installing_hpy_build_warns_nothing_about_its_layout(tmp_path_factory, tmp_path):
+    """Every folder of headers and C sources is declared, so setuptools has nothing to say."""
+    from buildtools import checkout_copy
+    source = checkout_copy(tmp_path_factory)
+    result = run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation",
+                  source, "-w", tmp_path])
+    assert "absent from the `packages` configuration" not in result.stdout
+    assert "Package would be ignored" not in result.stdout
+    names, _metadata = wheel_files(_built_wheel(tmp_path))
+    from hpy_build.abi import get_include
+    for folder, _dirs, files in os.walk(get_include()):
+        for name in files:
+            relative = os.path.relpath(os.path.join(folder, name), get_include())
+            assert "hpy_build/include/" + relative.replace(os.sep, "/") in names
+    sources = [n for n in names if n.startswith("hpy_build/src/") and n.endswith(".c")]
+    assert len(sources) == len(glob.glob(os.path.join(
+        os.path.dirname(get_include()), "hpy_build", "src", "*", "*.c")))
+
+
+@pytest.mark.parametrize("body", ["", "\nA description\n\nin two paragraphs.\n"])
+def test_metadata_fix_up_keeps_the_file_well_formed(tmp_path, body):
+    import email.parser
+    from setuptools import Distribution
+    from hpy_build.setuptools_plugin import _require_runtime_in_metadata, runtime_requirement
+    path = tmp_path / "METADATA"
+    path.write_text("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+                    "Requires-Python: >=3.6\nRequires-Dist: six\n" + body)
+    dist = Distribution({"name": "demo", "python_requires": ">=3.6"})
+    for _ in range(2):  # a second pass changes nothing
+        _require_runtime_in_metadata(str(path), dist)
+    parsed = email.parser.Parser().parsestr(path.read_text())
+    assert parsed.get_all("Requires-Dist") == ["six", runtime_requirement()]
+    assert parsed.get_all("Requires-Python") == [">=3.8"]
+    assert parsed["Name"] == "demo"
+    assert parsed.get_payload() == body.lstrip("\n")

@@ -1,15 +1,16 @@
 /* The CPython types that appear in HPy declarations (legacy interop and
  * trampolines). In the universal ABI they are opaque: a universal module can
  * pass them along but never look inside. */
+#include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_CPY_TYPES_H
 #define HPY_CPY_TYPES_H
 
 #ifdef HPY_ABI_UNIVERSAL
-/* Same struct tags as CPython's, so trampolines match CPython's prototypes. */
-typedef struct _object cpy_PyObject;
-typedef struct PyMethodDef cpy_PyMethodDef;
-typedef struct PyModuleDef cpy_PyModuleDef;
-typedef struct bufferinfo cpy_Py_buffer;
+/* Tags of HPy 0.9, never defined: no universal module can look inside. */
+typedef struct FORBIDDEN_cpy_PyObject cpy_PyObject;
+typedef struct FORBIDDEN_PyMethodDef cpy_PyMethodDef;
+typedef struct FORBIDDEN_PyModuleDef cpy_PyModuleDef;
+typedef struct FORBIDDEN_bufferinfo cpy_Py_buffer;
 #else
 typedef PyObject cpy_PyObject;
 typedef PyMethodDef cpy_PyMethodDef;

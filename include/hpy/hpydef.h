@@ -1,5 +1,6 @@
 /* HPyDef: the declarative description of methods, slots, members and
  * get-sets. Struct layouts are ABI (HPy 0.9.0). */
+#include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_HPYDEF_H
 #define HPY_HPYDEF_H
 

@@ -1,5 +1,6 @@
 /* The C functions an extension defines (methods, slots) and the trampolines
  * through which CPython calls them. */
+#include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_HPYFUNC_H
 #define HPY_HPYFUNC_H
 

@@ -1,4 +1,5 @@
 /* Module definition and the entry points a module binary exports. */
+#include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_HPYMODULE_H
 #define HPY_HPYMODULE_H
 

@@ -1,5 +1,6 @@
 /* Custom types: the spec structs are ABI (HPy 0.9.0). HPyType_FromSpec
  * itself is not implemented yet and raises SystemError. */
+#include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_HPYTYPE_H
 #define HPY_HPYTYPE_H
 

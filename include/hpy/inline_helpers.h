@@ -1,4 +1,5 @@
 /* Conveniences built on the context API; the same in every ABI. */
+#include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_INLINE_HELPERS_H
 #define HPY_INLINE_HELPERS_H
 

@@ -1,4 +1,5 @@
 /* Convenience macros of the HPy 0.9 API. */
+#include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_MACROS_H
 #define HPY_MACROS_H
 

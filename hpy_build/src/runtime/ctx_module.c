@@ -1,8 +1,24 @@
 /* HPyModuleDef -> PyModuleDef, shared by the CPython ABI (PyInit_<ext>) and
- * the universal runtime's loader. */
+ * the universal runtime's loader. Errors match HPy 0.9's runtime (type and
+ * leading words); what to do about them follows. */
 #include "hpy.h"
 
 _HPy_HIDDEN struct _HPyContext_s _hpy_cpython_ctx;
+
+/* Why HPy_mod_create excludes everything else, in HPy 0.9's words. */
+#define _HPY_CREATE_ALONE                                                           \
+    "This is not allowed because custom HPy_mod_create slot cannot return a "       \
+    "builtin module object and cannot make any use of any other data defined in "  \
+    "the HPyModuleDef. Either do not define HPy_mod_create slot and let the "      \
+    "runtime create a builtin module object from the provided HPyModuleDef, or do " \
+    "not define anything else but the HPy_mod_create slot."
+
+/* The PyModuleDef we hand to CPython, followed by what the create wrapper
+ * needs: CPython passes the def back to the create function. */
+typedef struct {
+    PyModuleDef def;
+    PyObject *(*create)(PyObject *, PyModuleDef *);
+} _HPyPyModuleDef;
 
 static int method_flags(HPyFunc_Signature sig)
 {
@@ -29,8 +45,6 @@ static int fill_methods(PyMethodDef *methods, HPyModuleDef *hpydef, const char *
     Py_ssize_t n = 0;
     PyMethodDef *legacy = (PyMethodDef *)hpydef->legacy_methods;
     HPyDef **def;
-    for (; legacy != NULL && legacy->ml_name != NULL; legacy++)
-        methods[n++] = *legacy;
     for (def = hpydef->defines; def != NULL && *def != NULL; def++) {
         HPyMeth *meth = &(*def)->meth;
         int flags;
@@ -39,9 +53,10 @@ static int fill_methods(PyMethodDef *methods, HPyModuleDef *hpydef, const char *
         flags = method_flags(meth->signature);
         if (flags < 0) {
             PyErr_Format(PyExc_ValueError,
-                         "module %s: method '%s' has signature %d, which is not a method "
-                         "signature (use HPyFunc_NOARGS, _O, _VARARGS or _KEYWORDS)",
-                         name, meth->name, (int)meth->signature);
+                         "Unsupported HPyMeth signature: method '%s' of module %s has "
+                         "signature %d; a method takes HPyFunc_NOARGS, HPyFunc_O, "
+                         "HPyFunc_VARARGS or HPyFunc_KEYWORDS",
+                         meth->name, name, (int)meth->signature);
             return -1;
         }
         methods[n].ml_name = meth->name;
@@ -50,49 +65,110 @@ static int fill_methods(PyMethodDef *methods, HPyModuleDef *hpydef, const char *
         methods[n].ml_doc = meth->doc;
         n++;
     }
+    /* After the HPy methods, as in HPy 0.9: on a clash, the legacy one wins. */
+    for (; legacy != NULL && legacy->ml_name != NULL; legacy++)
+        methods[n++] = *legacy;
     return 0;
 }
 
-static int fill_slots(PyModuleDef_Slot *slots, HPyModuleDef *hpydef, const char *name)
+/* Checks the slots and fills them in; *create gets the HPy_mod_create
+ * trampoline, if any. */
+static int fill_slots(PyModuleDef_Slot *slots, HPyModuleDef *hpydef, const char *name,
+                      void **create)
 {
     Py_ssize_t n = 0;
+    int others = 0;
     HPyDef **def;
+    *create = NULL;
     for (def = hpydef->defines; def != NULL && *def != NULL; def++) {
         HPySlot *slot = &(*def)->slot;
         if ((*def)->kind == HPyDef_Kind_Member || (*def)->kind == HPyDef_Kind_GetSet) {
+            /* HPy 0.9 silently ignores them; a module would never show them. */
             PyErr_Format(PyExc_ValueError,
                          "module %s: members and get-sets belong to types, not modules", name);
             return -1;
         }
-        if ((*def)->kind != HPyDef_Kind_Slot)
+        if ((*def)->kind != HPyDef_Kind_Slot) {
+            others = 1;
             continue;
-        if (slot->slot == HPy_mod_exec)
-            slots[n].slot = Py_mod_exec;
-        else if (slot->slot == HPy_mod_create)
-            slots[n].slot = Py_mod_create;
-        else {
-            PyErr_Format(PyExc_ValueError,
-                         "module %s: slot %d is a type slot; a module takes only "
-                         "HPy_mod_create and HPy_mod_exec", name, (int)slot->slot);
+        }
+        if (slot->slot == HPy_mod_create) {
+            if (*create != NULL) {
+                PyErr_Format(PyExc_SystemError,
+                             "Multiple definitions of the HPy_mod_create slot in "
+                             "HPyModuleDef.defines. (module %s)", name);
+                return -1;
+            }
+            *create = (void *)slot->cpy_trampoline;
+            continue;   /* goes in through the wrapper, below */
+        }
+        if (slot->slot != HPy_mod_exec) {
+            PyErr_Format(PyExc_SystemError,
+                         "Unsupported slot in HPyModuleDef.defines (value: %d). "
+                         "Module %s: a module takes only HPy_mod_create and HPy_mod_exec; "
+                         "the other slots belong to types", (int)slot->slot, name);
             return -1;
         }
+        others = 1;
+        slots[n].slot = Py_mod_exec;
         slots[n].value = (void *)slot->cpy_trampoline;
         n++;
     }
+    if (*create != NULL && others) {
+        PyErr_Format(PyExc_SystemError,
+                     "HPyModuleDef defines a HPy_mod_create slot and some other slots or "
+                     "methods. " _HPY_CREATE_ALONE " (module %s)", name);
+        return -1;
+    }
+    if (*create != NULL && (hpydef->legacy_methods != NULL || hpydef->doc != NULL
+                            || hpydef->globals != NULL)) {
+        PyErr_Format(PyExc_SystemError,
+                     "HPyModuleDef defines a HPy_mod_create slot and some of the other "
+                     "fields are not set to their default value. " _HPY_CREATE_ALONE
+                     " (module %s: leave doc, legacy_methods and globals NULL)", name);
+        return -1;
+    }
     return 0;
+}
+
+/* Py_mod_create: the HPy create function may return any object but a
+ * module (HPy 0.9: the module would lack what the HPyModuleDef defines). */
+static PyObject *create_wrapper(PyObject *spec, PyModuleDef *def)
+{
+    PyObject *result = ((_HPyPyModuleDef *)def)->create(spec, def);
+    if (result != NULL && PyModule_Check(result)) {
+        Py_DECREF(result);
+        PyErr_Format(PyExc_SystemError,
+                     "HPy_mod_create slot returned a builtin module object. This is "
+                     "currently not supported. (module %s: return another object, or "
+                     "drop HPy_mod_create and let the runtime make the module)",
+                     def->m_name);
+        return NULL;
+    }
+    return result;
 }
 
 /* The PyModuleDef lives as long as the process: CPython keeps pointers to it. */
 HPyAPI_IMPL PyModuleDef *_HPyModuleDef_CreatePyModuleDef(HPyModuleDef *hpydef, const char *name)
 {
     Py_ssize_t n_legacy = 0, n_meth, n_slot;
-    PyModuleDef *def;
+    _HPyPyModuleDef *def = NULL;
+    PyMethodDef *methods = NULL;
+    PyModuleDef_Slot *slots = NULL;
     PyMethodDef *legacy = (PyMethodDef *)hpydef->legacy_methods;
+    void *create;
 
-    if (hpydef->size != 0) {
-        PyErr_Format(PyExc_ValueError,
-                     "module %s: HPyModuleDef.size must be 0 (module state is not "
-                     "supported; keep module-level state in HPyGlobal variables)", name);
+    if (hpydef->size < 0) {
+        PyErr_Format(PyExc_SystemError,
+                     "HPy does not permit HPyModuleDef.size < 0 (module %s: set it to 0)",
+                     name);
+        return NULL;
+    }
+    if (hpydef->size > 0) {
+        PyErr_Format(PyExc_SystemError,
+                     "Module state is not supported yet in HPy, set HPyModuleDef.size = 0 "
+                     "if module state is not needed (module %s: keep module-level state "
+                     "in HPyGlobal variables listed in HPyModuleDef.globals)", name);
         return NULL;
     }
     for (; legacy != NULL && legacy->ml_name != NULL; legacy++)
@@ -100,25 +176,31 @@ HPyAPI_IMPL PyModuleDef *_HPyModuleDef_CreatePyModuleDef(HPyModuleDef *hpydef, c
     n_meth = n_legacy + count_defines(hpydef->defines, HPyDef_Kind_Meth);
     n_slot = count_defines(hpydef->defines, HPyDef_Kind_Slot);
 
-    def = (PyModuleDef *)PyMem_Calloc(1, sizeof(PyModuleDef));
-    PyMethodDef *methods = (PyMethodDef *)PyMem_Calloc(n_meth + 1, sizeof(PyMethodDef));
-    PyModuleDef_Slot *slots = (PyModuleDef_Slot *)PyMem_Calloc(n_slot + 1, sizeof(PyModuleDef_Slot));
-    if (def == NULL || methods == NULL || slots == NULL)
-        goto error_nomem;
-    if (fill_methods(methods, hpydef, name) < 0 || fill_slots(slots, hpydef, name) < 0)
+    def = (_HPyPyModuleDef *)PyMem_Calloc(1, sizeof(_HPyPyModuleDef));
+    methods = (PyMethodDef *)PyMem_Calloc(n_meth + 1, sizeof(PyMethodDef));
+    slots = (PyModuleDef_Slot *)PyMem_Calloc(n_slot + 1, sizeof(PyModuleDef_Slot));
+    if (def == NULL || methods == NULL || slots == NULL) {
+        PyErr_NoMemory();
         goto error;
+    }
+    if (fill_slots(slots, hpydef, name, &create) < 0 || fill_methods(methods, hpydef, name) < 0)
+        goto error;
+    if (create != NULL) {
+        /* the only slot: fill_slots refused any other */
+        def->create = (PyObject *(*)(PyObject *, PyModuleDef *))create;
+        slots[0].slot = Py_mod_create;
+        slots[0].value = (void *)create_wrapper;
+    }
 
     PyModuleDef_Base base = PyModuleDef_HEAD_INIT;
-    def->m_base = base;
-    def->m_name = name;
-    def->m_doc = hpydef->doc;
-    def->m_size = 0;
-    def->m_methods = methods;
-    def->m_slots = slots;
-    return def;
+    def->def.m_base = base;
+    def->def.m_name = name;
+    def->def.m_doc = hpydef->doc;
+    def->def.m_size = 0;
+    def->def.m_methods = methods;
+    def->def.m_slots = slots;
+    return &def->def;
 
-error_nomem:
-    PyErr_NoMemory();
 error:
     PyMem_Free(def);
     PyMem_Free(methods);

@@ -45,11 +45,47 @@ static PyObject *import_error(PyObject *name, const char *path, const char *form
     return NULL;
 }
 
+/* An ABI mismatch: raises abi_error(message, name=, path=), an ImportError
+ * that is also HPy 0.9's RuntimeError (hpy_build.universal.HPyABIError). */
+static PyObject *abi_error(PyObject *error_class, PyObject *name, const char *path,
+                           const char *format, ...)
+{
+    va_list vargs;
+    PyObject *msg, *py_path, *args = NULL, *kwargs = NULL, *exc = NULL;
+    va_start(vargs, format);
+    msg = PyUnicode_FromFormatV(format, vargs);
+    va_end(vargs);
+    py_path = PyUnicode_DecodeFSDefault(path);
+    if (msg != NULL && py_path != NULL) {
+        args = PyTuple_Pack(1, msg);
+        kwargs = Py_BuildValue("{s:O,s:O}", "name", name, "path", py_path);
+    }
+    if (args != NULL && kwargs != NULL)
+        exc = PyObject_Call(error_class, args, kwargs);
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    Py_XDECREF(msg);
+    Py_XDECREF(py_path);
+    Py_XDECREF(args);
+    Py_XDECREF(kwargs);
+    return NULL;
+}
+
+static int has_legacy_methods(HPyModuleDef *hpydef)
+{
+    cpy_PyMethodDef *legacy = hpydef->legacy_methods;
+    return legacy != NULL && legacy->ml_name != NULL;
+}
+
 static PyObject *load(PyObject *self, PyObject *args)
 {
-    PyObject *name, *spec, *module;
+    PyObject *name, *spec, *module, *error_class;
     const char *path, *dotted, *shortname;
+    char *kept_name;
     unsigned int file_major;
+    int hybrid;
     void *lib;
     version_func get_major, get_minor;
     init_ctx_func init_ctx;
@@ -59,7 +95,8 @@ static PyObject *load(PyObject *self, PyObject *args)
     PyModuleDef *pydef;
     (void)self;
 
-    if (!PyArg_ParseTuple(args, "UsOI:load", &name, &path, &spec, &file_major))
+    if (!PyArg_ParseTuple(args, "UsOIpO:load", &name, &path, &spec, &file_major, &hybrid,
+                          &error_class))
         return NULL;
     dotted = PyUnicode_AsUTF8(name);
     if (dotted == NULL)
@@ -87,30 +124,52 @@ static PyObject *load(PyObject *self, PyObject *args)
     major = get_major();
     minor = get_minor();
     if (major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR)
-        return import_error(name, path,
-            "%s requires HPy ABI version %u.%u, but this hpy-build runtime supports "
-            "%d.0 to %d.%d: rebuild the module with this hpy-build, or install an "
-            "hpy-build that supports ABI %u.%u",
-            path, (unsigned)major, (unsigned)minor, HPY_ABI_VERSION, HPY_ABI_VERSION,
-            HPY_ABI_VERSION_MINOR, (unsigned)major, (unsigned)minor);
+        return abi_error(error_class, name, path,
+            "HPy extension module '%s' requires unsupported version of the HPy runtime. "
+            "Requested version: %u.%u. Current HPy version: %d.%d. (%s: this hpy-build "
+            "runtime loads HPy ABI %d.0 to %d.%d; rebuild the module with this hpy-build, "
+            "or install an hpy-build that supports ABI %u.%u)",
+            dotted, (unsigned)major, (unsigned)minor, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR,
+            path, HPY_ABI_VERSION, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR,
+            (unsigned)major, (unsigned)minor);
     if (major != file_major)
-        return import_error(name, path,
-            "%s is named for HPy ABI major version %u (.hpy%u) but the binary requires "
-            "version %u: the file was renamed or mis-built", path, file_major, file_major,
-            (unsigned)major);
+        return abi_error(error_class, name, path,
+            "HPy extension module '%s' at path '%s': mismatch between the HPy ABI tag "
+            "encoded in the filename and the major version requested by the HPy extension "
+            "itself. Major version tag parsed from filename: %u. Requested version: %u.%u. "
+            "(the file was renamed or mis-built: a binary for ABI %u is named .hpy%u)",
+            dotted, path, file_major, (unsigned)major, (unsigned)minor,
+            (unsigned)major, (unsigned)major);
 
     init_ctx(&universal_ctx);
     hpydef = init();
     if (hpydef == NULL)
-        return import_error(name, path, "%s: HPyInit_%s returned NULL", path, shortname);
-    /* The def keeps the name for the life of the process. */
-    pydef = _HPyModuleDef_CreatePyModuleDef(hpydef, strdup(dotted));
-    if (pydef == NULL)
+        return import_error(name, path,
+            "Error during loading of the HPy extension module at path '%s'. Function "
+            "'HPyInit_%s' returned NULL.", path, shortname);
+    if (!hybrid && has_legacy_methods(hpydef)) {
+        PyErr_Format(PyExc_RuntimeError,
+            "Module %s contains legacy methods, but it was built for the universal ABI, "
+            "which cannot run C-API functions on every interpreter: build it with "
+            "--hpy-abi=hybrid (or cpython), or port the legacy methods to HPyDef_METH (%s)",
+            dotted, path);
         return NULL;
+    }
+    /* The def keeps the name for the life of the process. */
+    kept_name = strdup(dotted);
+    if (kept_name == NULL)
+        return PyErr_NoMemory();
+    pydef = _HPyModuleDef_CreatePyModuleDef(hpydef, kept_name);
+    if (pydef == NULL) {
+        free(kept_name);
+        return NULL;
+    }
     module = PyModule_FromDefAndSpec(pydef, spec);
     if (module == NULL)
         return NULL;
-    if (PyModule_ExecDef(module, pydef) < 0) {
+    /* HPy_mod_create may return any object; exec slots need a module (and
+     * then there are none), as when the import system runs them. */
+    if (PyModule_Check(module) && PyModule_ExecDef(module, pydef) < 0) {
         Py_DECREF(module);
         return NULL;
     }
@@ -119,7 +178,8 @@ static PyObject *load(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"load", load, METH_VARARGS,
-     "load(name, path, spec, file_major): load a universal HPy binary (see hpy_build.universal)"},
+     "load(name, path, spec, file_major, hybrid, abi_error): load a universal HPy binary "
+     "(see hpy_build.universal)"},
     {NULL, NULL, 0, NULL},
 };
 

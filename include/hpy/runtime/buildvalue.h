@@ -1,4 +1,5 @@
 /* HPy_BuildValue, compiled into each extension; included by hpy.h. */
+#include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_RUNTIME_BUILDVALUE_H
 #define HPY_RUNTIME_BUILDVALUE_H
 

@@ -1,6 +1,7 @@
 /* printf-style string building, compiled into each extension; included by
  * hpy.h. Handle units (%U %S %R %A %V) take HPy arguments, not PyObject*.
  */
+#include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_RUNTIME_FORMAT_H
 #define HPY_RUNTIME_FORMAT_H
 

@@ -654,15 +654,23 @@ HPyAPI_FUNC HPy HPyImport_ImportModule(HPyContext *ctx, const char *utf8_name)
     return ctx->ctx_Import_ImportModule(ctx, utf8_name);
 }
 
-HPyAPI_FUNC _HPY_LEGACY HPy HPy_FromPyObject(HPyContext *ctx, cpy_PyObject *obj)
+#ifdef HPY_ABI_UNIVERSAL
+_HPY_LEGACY HPy HPy_FromPyObject(HPyContext *ctx, cpy_PyObject *obj);
+#else
+HPyAPI_FUNC HPy HPy_FromPyObject(HPyContext *ctx, cpy_PyObject *obj)
 {
     return ctx->ctx_FromPyObject(ctx, obj);
 }
+#endif
 
-HPyAPI_FUNC _HPY_LEGACY cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)
+#ifdef HPY_ABI_UNIVERSAL
+_HPY_LEGACY cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h);
+#else
+HPyAPI_FUNC cpy_PyObject *HPy_AsPyObject(HPyContext *ctx, HPy h)
 {
     return ctx->ctx_AsPyObject(ctx, h);
 }
+#endif
 
 HPyAPI_FUNC void _HPy_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig, HPyCFunction func, void *args)
 {

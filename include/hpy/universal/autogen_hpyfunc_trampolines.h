@@ -1,0 +1,6 @@
+/* Kept at HPy 0.9's path so sources that include it directly still build;
+ * what it declares there is part of hpy.h here. */
+#ifndef _HPY_COMPAT_HPY_UNIVERSAL_AUTOGEN_HPYFUNC_TRAMPOLINES_H
+#define _HPY_COMPAT_HPY_UNIVERSAL_AUTOGEN_HPYFUNC_TRAMPOLINES_H
+#include "hpy.h"
+#endif
