@@ -1,6 +1,7 @@
 /* Struct sequences (named tuples made from C), compiled into each extension;
  * included by hpy.h. Every field given is in the sequence: len(instance) is
  * the number of fields. */
+#include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_RUNTIME_STRUCTSEQ_H
 #define HPY_RUNTIME_STRUCTSEQ_H
 
