@@ -31,7 +31,7 @@ static HPy set_log_impl(HPyContext *ctx, HPy self, HPy arg)
     return HPy_Dup(ctx, ctx->h_None);
 }
 
-static HPy rec(HPyContext *ctx, HPy r)
+static inline HPy rec(HPyContext *ctx, HPy r)
 {
     log_rec(ctx, r);
     return r;
@@ -465,7 +465,8 @@ def test_members(compile_module):
     before = sys.getrefcount(obj)
     m.obj = obj
     m.obj_ex = obj
-    assert m.obj is obj and m.obj_ex is obj
+    assert m.obj is obj
+    assert m.obj_ex is obj
     assert sys.getrefcount(obj) == before + 2
     del m.obj_ex
     with pytest.raises(AttributeError):
@@ -594,3 +595,153 @@ def test_python_subclass(compile_module):
     del s
     gc.collect()
     assert r() is None
+
+
+SHAPES_SOURCE = LOG + r"""
+/* one type per built-in shape; each struct keeps a tag beside the base's state */
+#define SHAPED(NAME, SHP)                                               \
+    typedef struct { long tag; double pad; } NAME##Object;                      \
+    HPyType_HELPERS(NAME##Object, SHP)                                          \
+    HPyDef_METH(NAME##_set, "set_tag", HPyFunc_O)                               \
+    static HPy NAME##_set_impl(HPyContext *ctx, HPy self, HPy arg)              \
+    {                                                                           \
+        NAME##Object_AsStruct(ctx, self)->tag = HPyLong_AsLong(ctx, arg);       \
+        NAME##Object_AsStruct(ctx, self)->pad = -1.0;                           \
+        return HPy_Dup(ctx, ctx->h_None);                                       \
+    }                                                                           \
+    HPyDef_METH(NAME##_get, "get_tag", HPyFunc_NOARGS)                          \
+    static HPy NAME##_get_impl(HPyContext *ctx, HPy self)                       \
+    {                                                                           \
+        return HPyLong_FromLong(ctx, NAME##Object_AsStruct(ctx, self)->tag);    \
+    }                                                                           \
+    HPyDef_MEMBER(NAME##_tag, "tag", HPyMember_LONG, offsetof(NAME##Object, tag)) \
+    static HPyDef *NAME##_defines[] = { &NAME##_set, &NAME##_get, &NAME##_tag, NULL }; \
+    static HPyType_Spec NAME##_spec = {                                         \
+        .name = "mytest." #NAME, .basicsize = sizeof(NAME##Object),             \
+        .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,                    \
+        .builtin_shape = SHAPE(NAME##Object), .defines = NAME##_defines,        \
+    };
+
+SHAPED(Obj, HPyType_BuiltinShape_Object)
+SHAPED(Flt, HPyType_BuiltinShape_Float)
+SHAPED(Lng, HPyType_BuiltinShape_Long)
+SHAPED(Uni, HPyType_BuiltinShape_Unicode)
+SHAPED(Tup, HPyType_BuiltinShape_Tuple)
+SHAPED(Lst, HPyType_BuiltinShape_List)
+SHAPED(Meta, HPyType_BuiltinShape_Type)
+
+static int add(HPyContext *ctx, HPy m, const char *name, HPyType_Spec *spec, HPy base)
+{
+    HPyType_SpecParam params[] = { { HPyType_SpecParam_Base, base }, { (HPyType_SpecParam_Kind)0, HPy_NULL } };
+    return HPyHelpers_AddType(ctx, m, name, spec, params) ? 0 : -1;
+}
+
+HPyDef_METH(shape_of, "shape_of", HPyFunc_O)
+static HPy shape_of_impl(HPyContext *ctx, HPy self, HPy type)
+{
+    HPyType_BuiltinShape shape = _HPyType_GetBuiltinShape(ctx, type);
+    (void)self;
+    if ((int)shape == -2)
+        return HPy_NULL;
+    return HPyLong_FromLong(ctx, (long)shape);
+}
+
+/* a class made by FromSpec with the Meta metaclass */
+typedef struct { long v; } WithMetaObject;
+HPyType_HELPERS(WithMetaObject)
+static HPyDef *WithMeta_defines[] = { NULL };
+static HPyType_Spec WithMeta_spec = { .name = "mytest.WithMeta", .basicsize = sizeof(WithMetaObject),
+                                      .defines = WithMeta_defines, .doc = "made with a metaclass" };
+
+HPyDef_METH(make_with_meta, "make_with_meta", HPyFunc_O)
+static HPy make_with_meta_impl(HPyContext *ctx, HPy self, HPy meta)
+{
+    HPyType_SpecParam params[] = { { HPyType_SpecParam_Metaclass, meta }, { (HPyType_SpecParam_Kind)0, HPy_NULL } };
+    (void)self;
+    return HPyType_FromSpec(ctx, &WithMeta_spec, params);
+}
+
+/* a spec with a shape its base does not have */
+HPyDef_METH(bad_shape, "bad_shape", HPyFunc_O)
+static HPy bad_shape_impl(HPyContext *ctx, HPy self, HPy base)
+{
+    static HPyType_Spec spec = { .name = "mytest.BadShape", .basicsize = 8,
+                                 .builtin_shape = HPyType_BuiltinShape_Float };
+    HPyType_SpecParam params[] = { { HPyType_SpecParam_Base, base }, { (HPyType_SpecParam_Kind)0, HPy_NULL } };
+    (void)self;
+    return HPyType_FromSpec(ctx, &spec, HPy_Is(ctx, base, ctx->h_None) ? NULL : params);
+}
+
+HPyDef_SLOT(ex, HPy_mod_exec)
+static int ex_impl(HPyContext *ctx, HPy m)
+{
+    return add(ctx, m, "Obj", &Obj_spec, ctx->h_BaseObjectType) || add(ctx, m, "Flt", &Flt_spec, ctx->h_FloatType) ||
+           add(ctx, m, "Lng", &Lng_spec, ctx->h_LongType) || add(ctx, m, "Uni", &Uni_spec, ctx->h_UnicodeType) ||
+           add(ctx, m, "Tup", &Tup_spec, ctx->h_TupleType) || add(ctx, m, "Lst", &Lst_spec, ctx->h_ListType) ||
+           add(ctx, m, "Meta", &Meta_spec, ctx->h_TypeType) ? -1 : 0;
+}
+static HPyDef *defs[] = { &set_log, &shape_of, &make_with_meta, &bad_shape, &ex, NULL };
+static HPyGlobal *globals[] = { &g_log, NULL };
+static HPyModuleDef moduledef = { .defines = defs, .globals = globals };
+HPy_MODINIT(mytest, moduledef)
+"""
+
+
+def test_builtin_shapes(compile_module):
+    mod = compile_module(SHAPES_SOURCE)
+    cases = [
+        (0, mod.Obj, (), lambda o: type(o) is mod.Obj),
+        (3, mod.Flt, (2.5,), lambda o: o + 1 == 3.5 and float(o) == 2.5),
+        (2, mod.Lng, (123,), lambda o: o * 2 == 246 and int(o) == 123),
+        (4, mod.Uni, ("abcd",), lambda o: o.upper() == "ABCD" and len(o) == 4),
+        (5, mod.Tup, ((7,),), lambda o: tuple(o) == (7,) and o[0] == 7),
+        (6, mod.Lst, ([1, 2, 3],), lambda o: o == [1, 2, 3] and o[-1] == 3),
+    ]
+    for shape, cls, args, check in cases:  # HPyType_BuiltinShape values
+        assert mod.shape_of(cls) == shape, cls
+        obj = cls(*args)
+        assert obj.get_tag() == 0 and obj.tag == 0, cls
+        obj.set_tag(41 + shape)
+        assert obj.get_tag() == obj.tag == 41 + shape, cls
+        assert check(obj), cls  # the built-in part is intact
+        obj.tag = 5
+        assert obj.get_tag() == 5
+    lst = mod.Lst([1])
+    lst.set_tag(9)
+    lst.extend(range(100))  # the list's item array lives apart: the tag stays
+    assert lst.get_tag() == 9 and len(lst) == 101
+    assert mod.shape_of(int) == -1 and mod.shape_of(type(mod)) == -1  # not HPy types: legacy
+    with pytest.raises(TypeError, match="arg must be a type"):
+        mod.shape_of(1)
+
+
+def test_type_shape_metaclass(compile_module):
+    mod = compile_module(SHAPES_SOURCE)
+    assert mod.shape_of(mod.Meta) == 1
+
+    class FromPython(metaclass=mod.Meta):
+        x = 1
+
+    assert FromPython.get_tag() == 0
+    FromPython.set_tag(77)
+    assert FromPython.get_tag() == 77 and FromPython.x == 1 and FromPython().x == 1
+    cls = mod.make_with_meta(mod.Meta)
+    assert type(cls) is mod.Meta
+    assert cls.__name__ == "WithMeta" and cls.__module__ == "mytest"
+    assert cls.__doc__ == "made with a metaclass"
+    cls.set_tag(5)
+    assert cls.get_tag() == 5 and isinstance(cls(), cls)
+    assert mod.shape_of(cls) == 0
+    assert type(mod.make_with_meta(type)) is type
+    with pytest.raises(TypeError, match="Metaclass '1' is not a subclass of 'type'"):
+        mod.make_with_meta(1)
+
+
+def test_shape_must_match_base(compile_module):
+    mod = compile_module(SHAPES_SOURCE)
+    with pytest.raises(TypeError, match="needs 'float' as a base"):
+        mod.bad_shape(None)
+    with pytest.raises(TypeError, match="HPyType_BuiltinShape_Float but its base type has "
+                                        "HPyType_BuiltinShape_Object"):
+        mod.bad_shape(mod.Obj)
+    assert mod.bad_shape(float).__base__ is float
