@@ -745,3 +745,146 @@ def test_shape_must_match_base(compile_module):
                                         "HPyType_BuiltinShape_Object"):
         mod.bad_shape(mod.Obj)
     assert mod.bad_shape(float).__base__ is float
+
+
+CALL_SOURCE = r"""
+#include <stddef.h>
+#include "hpytest.h"
+
+static HPy describe(HPyContext *ctx, const char *who, HPy self, const HPy *args, size_t nargs, HPy kwnames)
+{
+    HPy t = HPyTuple_FromArray(ctx, (HPy *)args, (HPy_ssize_t)(nargs + (HPy_IsNull(kwnames) ? 0 : HPy_Length(ctx, kwnames))));
+    HPy r = HPy_BuildValue(ctx, "sOnOO", who, self, (HPy_ssize_t)nargs, t, HPy_IsNull(kwnames) ? ctx->h_None : kwnames);
+    HPy_Close(ctx, t);
+    return r;
+}
+
+HPyDef_CALL_FUNCTION(call_one)
+static HPy call_one_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwnames)
+{
+    return describe(ctx, "one", self, args, nargs, kwnames);
+}
+
+HPyDef_CALL_FUNCTION(call_two)
+static HPy call_two_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwnames)
+{
+    return describe(ctx, "two", self, args, nargs, kwnames);
+}
+
+/* per-instance call functions through an explicit __vectorcalloffset__ */
+typedef struct { void *vcall; long which; } EObject;
+HPyType_HELPERS(EObject)
+HPyDef_MEMBER(E_vcoffset, "__vectorcalloffset__", HPyMember_HPYSSIZET, offsetof(EObject, vcall), .readonly = 1)
+HPyDef_SLOT(E_new, HPy_tp_new)
+static HPy E_new_impl(HPyContext *ctx, HPy cls, const HPy *args, HPy_ssize_t nargs, HPy kw)
+{
+    EObject *e;
+    HPy h = HPy_New(ctx, cls, &e);
+    long which = nargs ? HPyLong_AsLong(ctx, args[0]) : 1;
+    (void)kw;
+    if (HPy_IsNull(h))
+        return h;
+    e->which = which;
+    if (HPy_SetCallFunction(ctx, h, which == 1 ? &call_one : &call_two) < 0) {
+        HPy_Close(ctx, h);
+        return HPy_NULL;
+    }
+    return h;
+}
+HPyDef_METH(E_switch, "switch", HPyFunc_NOARGS)
+static HPy E_switch_impl(HPyContext *ctx, HPy self)
+{
+    if (HPy_SetCallFunction(ctx, self, &call_two) < 0)
+        return HPy_NULL;
+    return HPy_Dup(ctx, ctx->h_None);
+}
+static HPyDef *E_defines[] = { &E_vcoffset, &E_new, &E_switch, NULL };
+static HPyType_Spec E_spec = { .name = "mytest.E", .basicsize = sizeof(EObject),
+                               .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_HAVE_VECTORCALL | HPy_TPFLAGS_BASETYPE,
+                               .defines = E_defines };
+
+/* HPy_tp_call: the default call function of every instance, no tp_new of its own */
+typedef struct { long x; } DObject;
+HPyType_HELPERS(DObject)
+HPyDef_SLOT(D_call, HPy_tp_call)
+static HPy D_call_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwnames)
+{
+    return describe(ctx, "default", self, args, nargs, kwnames);
+}
+HPyDef_METH(D_switch, "switch", HPyFunc_NOARGS)
+static HPy D_switch_impl(HPyContext *ctx, HPy self)
+{
+    if (HPy_SetCallFunction(ctx, self, &call_one) < 0)
+        return HPy_NULL;
+    return HPy_Dup(ctx, ctx->h_None);
+}
+static HPyDef *D_defines[] = { &D_call, &D_switch, NULL };
+static HPyType_Spec D_spec = { .name = "mytest.D", .basicsize = sizeof(DObject),
+                               .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE, .defines = D_defines };
+
+/* both: an error */
+static HPyDef *DE_defines[] = { &D_call, &E_vcoffset, NULL };
+HPyDef_METH(make_both, "make_both", HPyFunc_NOARGS)
+static HPy make_both_impl(HPyContext *ctx, HPy self)
+{
+    static HPyType_Spec spec = { .name = "mytest.Both", .basicsize = sizeof(EObject), .defines = DE_defines };
+    (void)self;
+    return HPyType_FromSpec(ctx, &spec, NULL);
+}
+
+HPyDef_METH(set_call, "set_call", HPyFunc_O)
+static HPy set_call_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    if (HPy_SetCallFunction(ctx, arg, &call_one) < 0)
+        return HPy_NULL;
+    return HPy_Dup(ctx, ctx->h_None);
+}
+
+HPyDef_SLOT(ex, HPy_mod_exec)
+static int ex_impl(HPyContext *ctx, HPy m)
+{
+    return HPyHelpers_AddType(ctx, m, "E", &E_spec, NULL) && HPyHelpers_AddType(ctx, m, "D", &D_spec, NULL) ? 0 : -1;
+}
+static HPyDef *defs[] = { &make_both, &set_call, &ex, NULL };
+static HPyModuleDef moduledef = { .defines = defs };
+HPy_MODINIT(mytest, moduledef)
+"""
+
+
+def test_call_function_per_instance(compile_module):
+    mod = compile_module(CALL_SOURCE)
+    one, two = mod.E(1), mod.E(2)
+    assert one(1, 2) == ("one", one, 2, (1, 2), None)
+    assert two(1, k=3) == ("two", two, 1, (1, 3), ("k",))
+    assert one() == ("one", one, 0, (), None)
+    one.switch()
+    assert one(5)[0] == "two" and mod.E(1)(5)[0] == "one"
+    assert callable(one) and mod.E.__vectorcalloffset__.__doc__ is None
+
+    class Sub(mod.E):
+        pass
+
+    s = Sub(2)
+    assert s("a") == ("two", s, 1, ("a",), None)
+
+
+def test_tp_call_default_and_override(compile_module):
+    mod = compile_module(CALL_SOURCE)
+    d = mod.D()
+    assert d(1, 2, x=3) == ("default", d, 2, (1, 2, 3), ("x",))
+    d.switch()  # a per-instance function replaces the type's default
+    assert d(1)[0] == "one"
+    assert mod.D()(1)[0] == "default"
+
+    class Sub(mod.D):
+        pass
+
+    s = Sub()
+    assert s(7) == ("default", s, 1, (7,), None)
+    with pytest.raises(TypeError, match="Cannot have HPy_tp_call and explicit member"):
+        mod.make_both()
+    with pytest.raises(TypeError, match="does not implement the HPy call protocol"):
+        mod.set_call(1)
+    big = list(range(100))
+    assert d(*big)[3] == tuple(big)

@@ -249,11 +249,19 @@ static void set_call_function(PyObject *obj, cpy_vectorcallfunc func)
     memcpy((char *)obj + Py_TYPE(obj)->tp_vectorcall_offset, &f, sizeof(f));
 }
 
+/* Python subclasses keep the offset and tp_call but, before 3.12, lose
+ * the flag; their instances are still called through the field. */
+static int has_call_protocol(PyTypeObject *tp)
+{
+    return tp->tp_vectorcall_offset > 0 &&
+           (PyType_HasFeature(tp, HPy_TPFLAGS_HAVE_VECTORCALL) || tp->tp_call == PyVectorcall_Call);
+}
+
 /* Every new instance starts with its type's HPy_tp_call, if it has one. */
 static void init_call_function(PyObject *obj)
 {
     PyTypeObject *tp = Py_TYPE(obj);
-    if (PyType_HasFeature(tp, HPy_TPFLAGS_HAVE_VECTORCALL) && tp->tp_vectorcall_offset > 0) {
+    if (has_call_protocol(tp)) {
         hpy_type_extra *extra = nearest_extra(tp);
         if (extra != NULL && extra->default_call != NULL)
             set_call_function(obj, extra->default_call);
@@ -279,7 +287,7 @@ HPyAPI_IMPL int ctx_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *fun
     PyObject *obj = _h2py(h);
     PyTypeObject *tp = Py_TYPE(obj);
     (void)ctx;
-    if (!PyType_HasFeature(tp, HPy_TPFLAGS_HAVE_VECTORCALL) || tp->tp_vectorcall_offset <= 0) {
+    if (!has_call_protocol(tp)) {
         PyErr_Format(PyExc_TypeError, "type '%.50s' does not implement the HPy call protocol",
                      tp->tp_name);
         return -1;
