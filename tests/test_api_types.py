@@ -888,3 +888,133 @@ def test_tp_call_default_and_override(compile_module):
         mod.set_call(1)
     big = list(range(100))
     assert d(*big)[3] == tuple(big)
+
+
+ERRORS_SOURCE = r"""
+#include <stddef.h>
+#include "hpytest.h"
+
+typedef struct { long x; } XObject;
+HPyDef_MEMBER(X_x, "x", HPyMember_LONG, offsetof(XObject, x))
+HPyDef_SLOT(X_traverse, HPy_tp_traverse)
+static int X_traverse_impl(void *object, HPyFunc_visitproc visit, void *arg) { (void)object; (void)visit; (void)arg; return 0; }
+HPyDef_SLOT(X_call, HPy_tp_call)
+static HPy X_call_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwnames)
+{
+    (void)args; (void)nargs; (void)kwnames;
+    return HPy_Dup(ctx, self);
+}
+HPyDef_SLOT(X_exec, HPy_mod_exec)
+static int X_exec_impl(HPyContext *ctx, HPy m) { (void)ctx; (void)m; return 0; }
+
+static HPyDef *members_only[] = { &X_x, NULL };
+static HPyDef *call_only[] = { &X_call, NULL };
+static HPyDef *traverse_only[] = { &X_traverse, NULL };
+static HPyDef *mod_slot[] = { &X_exec, NULL };
+/* a PyType_Slot array made by hand: {Py_tp_repr, NULL} */
+static struct { int slot; void *pfunc; } fake_legacy[] = { { 66, NULL }, { 0, NULL } };
+
+HPyDef_METH(make, "make", HPyFunc_VARARGS)
+static HPy make_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    HPyType_Spec spec = { .name = "mytest.X", .basicsize = sizeof(XObject) };
+    HPyType_SpecParam params[4] = { { (HPyType_SpecParam_Kind)0, HPy_NULL } };
+    long which = HPyLong_AsLong(ctx, args[0]);
+    HPy other = nargs > 1 ? args[1] : ctx->h_None;
+    (void)self;
+    switch (which) {
+    case 0: spec.flags = HPy_TPFLAGS_HAVE_GC; break;
+    case 1: spec.builtin_shape = (HPyType_BuiltinShape)42; break;
+    case 2: spec.basicsize = 0; spec.defines = members_only; break;
+    case 3: spec.itemsize = 8; spec.defines = call_only; break;
+    case 4: params[0].kind = (HPyType_SpecParam_Kind)99; params[0].object = other; break;
+    case 5:
+        params[0].kind = HPyType_SpecParam_BasesTuple; params[0].object = other;
+        params[1].kind = HPyType_SpecParam_BasesTuple; params[1].object = other;
+        break;
+    case 6:
+        params[0].kind = HPyType_SpecParam_Base; params[0].object = ctx->h_BaseObjectType;
+        params[1].kind = HPyType_SpecParam_BasesTuple; params[1].object = other;
+        break;
+    case 7:
+        params[0].kind = HPyType_SpecParam_Metaclass; params[0].object = ctx->h_TypeType;
+        params[1].kind = HPyType_SpecParam_Metaclass; params[1].object = ctx->h_TypeType;
+        break;
+    case 8: spec.defines = mod_slot; break;
+    case 9: spec.legacy_slots = fake_legacy; break;
+    case 10: spec.basicsize = 0; spec.builtin_shape = HPyType_BuiltinShape_Legacy; spec.defines = call_only; break;
+    case 11: /* a good one: several bases, traverse without GC */
+        spec.defines = traverse_only;
+        params[0].kind = HPyType_SpecParam_BasesTuple; params[0].object = other;
+        break;
+    }
+    return HPyType_FromSpec(ctx, &spec, params);
+}
+
+HPyDef_METH(type_info, "type_info", HPyFunc_VARARGS)
+static HPy type_info_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self; (void)nargs;
+    return HPy_BuildValue(ctx, "sii", HPyType_GetName(ctx, args[0]), HPyType_IsSubtype(ctx, args[0], args[1]),
+                          HPy_TypeCheck(ctx, args[2], args[0]));
+}
+
+static HPyDef *defs[] = { &make, &type_info, NULL };
+static HPyModuleDef moduledef = { .defines = defs };
+HPy_MODINIT(mytest, moduledef)
+"""
+
+
+def test_bad_specs(compile_module, hpy_abi):
+    mod = compile_module(ERRORS_SOURCE)
+    cases = [
+        (0, ValueError, "You must provide an HPy_tp_traverse slot if you specify HPy_TPFLAGS_HAVE_GC"),
+        (1, ValueError, "invalid shape: 42"),
+        (2, TypeError, "Type claims to have basicsize==0 but defines members"),
+        (3, TypeError, "Cannot use HPy call protocol with var objects"),
+        (4, TypeError, "unknown HPyType_SpecParam specification for 'mytest.X'"),
+        (5, TypeError, "multiple specifications of HPyType_SpecParam_BasesTuple"),
+        (6, TypeError, "cannot specify both HPyType_SpecParam_Base and HPytype_SpecParam_BasesTuple"),
+        (7, ValueError, "metaclass was specified multiple times"),
+        (8, TypeError, "are module slots, not type slots"),
+        (10, TypeError, "Cannot use HPy call protocol with legacy types that inherit the struct"),
+    ]
+    if hpy_abi == "universal":
+        cases.append((9, TypeError, "legacy_slots need the C API, which the universal ABI cannot use"))
+    else:
+        cases.append((9, TypeError, "cannot specify .legacy_slots without setting "
+                                    ".builtin_shape=HPyType_BuiltinShape_Legacy"))
+    for which, exc, message in cases:
+        with pytest.raises(exc) as info:
+            mod.make(which, (object,))
+        assert message in str(info.value), which
+
+
+def test_bases_tuple_and_type_queries(compile_module):
+    mod = compile_module(ERRORS_SOURCE)
+
+    class A:
+        __slots__ = ()  # no __dict__ or weakref slot for the HPy struct to overlap
+
+    class B:
+        __slots__ = ()
+
+    X = mod.make(11, (A, B))
+    assert X.__bases__ == (A, B) and X.__name__ == "X"
+    x = X()
+    assert mod.type_info(X, A, x) == ("X", 1, 1)
+    assert mod.type_info(X, int, 1) == ("X", 0, 0)
+    assert mod.type_info(int, object, x) == ("int", 1, 0)
+    refs = sys.getrefcount(X)
+    for _ in range(100):
+        mod.type_info(X, A, x)
+    assert sys.getrefcount(X) == refs
+
+    class WithDict:
+        pass
+
+    if WithDict.__basicsize__ > object.__basicsize__:  # the weakref slot, before 3.12
+        with pytest.raises(TypeError, match="instances of its base 'WithDict' are larger"):
+            mod.make(11, (WithDict,))
+    else:
+        assert mod.make(11, (WithDict,))().__dict__ == {}
