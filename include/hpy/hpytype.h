@@ -1,5 +1,6 @@
-/* Custom types: the spec structs are ABI (HPy 0.9.0). HPyType_FromSpec
- * itself is not implemented yet and raises SystemError. */
+/* Custom types: the spec structs are ABI (HPy 0.9.0). A pure HPy type's
+ * struct follows the built-in base's struct (TYPE_AsStruct finds it); a
+ * legacy type's struct starts with PyObject_HEAD. */
 #ifndef HPY_HPYTYPE_H
 #define HPY_HPYTYPE_H
 
