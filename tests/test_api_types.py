@@ -2,6 +2,8 @@
 layout, inheritance and instance life cycle, in both ABIs."""
 import gc
 import operator
+import shutil
+import subprocess
 import sys
 import weakref
 
@@ -1018,3 +1020,45 @@ def test_bases_tuple_and_type_queries(compile_module):
             mod.make(11, (WithDict,))
     else:
         assert mod.make(11, (WithDict,))().__dict__ == {}
+
+
+CXX_TYPES = r"""
+#include <stddef.h>
+#include "hpy.h"
+typedef struct { long x; HPyField f; } PObject;
+HPyType_HELPERS(PObject)
+HPyDef_SLOT(P_traverse, HPy_tp_traverse)
+static int P_traverse_impl(void *object, HPyFunc_visitproc visit, void *arg) { HPy_VISIT(&((PObject *)object)->f); return 0; }
+HPyDef_SLOT(P_getbuffer, HPy_bf_getbuffer)
+static int P_getbuffer_impl(HPyContext *ctx, HPy self, HPy_buffer *view, int flags) { (void)ctx; (void)self; (void)view; (void)flags; return -1; }
+HPyDef_SLOT(P_releasebuffer, HPy_bf_releasebuffer)
+static void P_releasebuffer_impl(HPyContext *ctx, HPy self, HPy_buffer *view) { (void)ctx; (void)self; (void)view; }
+HPyDef_SLOT(P_destroy, HPy_tp_destroy)
+static void P_destroy_impl(void *o) { (void)o; }
+HPyDef_SLOT(P_rc, HPy_tp_richcompare)
+static HPy P_rc_impl(HPyContext *ctx, HPy a, HPy b, HPy_RichCmpOp op) { (void)b; HPy_RETURN_RICHCOMPARE(ctx, PObject_AsStruct(ctx, a)->x, 1L, op); }
+HPyDef_CALL_FUNCTION(P_call)
+static HPy P_call_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwnames) { (void)args; (void)nargs; (void)kwnames; return HPy_Dup(ctx, self); }
+HPyDef_MEMBER(P_x, "x", HPyMember_LONG, offsetof(PObject, x))
+static HPyDef *P_defines[] = { &P_traverse, &P_getbuffer, &P_releasebuffer, &P_destroy, &P_rc, &P_x, NULL };
+static HPyType_Spec P_spec = { .name = "m.P", .basicsize = sizeof(PObject), .itemsize = 0, .flags = HPy_TPFLAGS_DEFAULT, .builtin_shape = SHAPE(PObject), .legacy_slots = NULL, .defines = P_defines, .doc = NULL };
+HPyDef_METH(mk, "mk", HPyFunc_NOARGS)
+static HPy mk_impl(HPyContext *ctx, HPy self) { HPy t = HPyType_FromSpec(ctx, &P_spec, NULL); PObject *p; HPy o = HPy_New(ctx, t, &p); HPy_SetCallFunction(ctx, o, &P_call); HPy_Close(ctx, t); (void)self; return o; }
+static HPyDef *defines[] = { &mk, NULL };
+static HPyModuleDef moduledef = { .doc = "C++", .size = 0, .legacy_methods = NULL, .defines = defines, .globals = NULL };
+HPy_MODINIT(m, moduledef)
+"""
+
+
+@pytest.mark.parametrize("std", ["gnu++11", "c++20"])
+@pytest.mark.parametrize("abi", ["cpython", "universal"])
+def test_type_macros_compile_as_cplusplus(tmp_path, abi, std):
+    from test_headers import _flags
+    cxx = shutil.which("g++")
+    if cxx is None:
+        pytest.skip("no g++ on this machine")
+    source = tmp_path / "types.cpp"
+    source.write_text(CXX_TYPES)
+    result = subprocess.run([cxx, "-std=" + std, "-fsyntax-only", *_flags(abi), str(source)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
