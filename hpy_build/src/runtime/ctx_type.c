@@ -24,37 +24,20 @@ typedef struct {
     char name[1];
 } hpy_type_extra;
 
-/* The user struct is aligned for any member type. */
-typedef union {
-    long double ld;
-    long long ll;
-    double d;
-    void *p;
-} hpy_max_align;
-
-#define HEAD(NAME, BASE) struct NAME { BASE base; hpy_max_align payload; }
-HEAD(head_object, PyObject);
-HEAD(head_type, PyHeapTypeObject);
-HEAD(head_long, PyLongObject);
-HEAD(head_float, PyFloatObject);
-HEAD(head_unicode, PyUnicodeObject);
-HEAD(head_tuple, PyTupleObject);
-HEAD(head_list, PyListObject);
-#define HEAD_SIZE(NAME) ((HPy_ssize_t)offsetof(struct NAME, payload))
-#define ALIGN(n) (((n) + sizeof(hpy_max_align) - 1) & ~(sizeof(hpy_max_align) - 1))
+#define ALIGN(n) (((n) + sizeof(_hpy_max_align) - 1) & ~(sizeof(_hpy_max_align) - 1))
 
 /* Bytes before the user struct; -1 for a shape that does not exist. */
 static HPy_ssize_t head_size(HPyType_BuiltinShape shape)
 {
     switch (shape) {
     case HPyType_BuiltinShape_Legacy: return 0;
-    case HPyType_BuiltinShape_Object: return HEAD_SIZE(head_object);
-    case HPyType_BuiltinShape_Type: return HEAD_SIZE(head_type);
-    case HPyType_BuiltinShape_Long: return HEAD_SIZE(head_long);
-    case HPyType_BuiltinShape_Float: return HEAD_SIZE(head_float);
-    case HPyType_BuiltinShape_Unicode: return HEAD_SIZE(head_unicode);
-    case HPyType_BuiltinShape_Tuple: return HEAD_SIZE(head_tuple);
-    case HPyType_BuiltinShape_List: return HEAD_SIZE(head_list);
+    case HPyType_BuiltinShape_Object: return _HPy_HEAD_SIZE(Object);
+    case HPyType_BuiltinShape_Type: return _HPy_HEAD_SIZE(Type);
+    case HPyType_BuiltinShape_Long: return _HPy_HEAD_SIZE(Long);
+    case HPyType_BuiltinShape_Float: return _HPy_HEAD_SIZE(Float);
+    case HPyType_BuiltinShape_Unicode: return _HPy_HEAD_SIZE(Unicode);
+    case HPyType_BuiltinShape_Tuple: return _HPy_HEAD_SIZE(Tuple);
+    case HPyType_BuiltinShape_List: return _HPy_HEAD_SIZE(List);
     }
     return -1;
 }
@@ -875,6 +858,9 @@ HPyAPI_IMPL HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *hspec, HPyType_
     b.slots = NULL;
     if (result == NULL)
         goto error;
+    /* ... except the members, which CPython copies after the type object */
+    PyMem_Free(b.members);
+    b.members = NULL;
     tp = (PyTypeObject *)result;
 #if PY_VERSION_HEX >= 0x030B0000
     /* CPython copied the name; it frees _ht_tpname with the type */
@@ -955,18 +941,3 @@ HPyAPI_IMPL HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *ctx, HPy h
     extra = type_extra(tp);
     return extra != NULL ? extra->shape : HPyType_BuiltinShape_Legacy;
 }
-
-#define AS_STRUCT(NAME, SHAPE)                                          \
-    HPyAPI_IMPL void *ctx_AsStruct_##NAME(HPyContext *ctx, HPy h)       \
-    {                                                                   \
-        (void)ctx;                                                      \
-        return payload(_h2py(h), SHAPE);                                \
-    }
-AS_STRUCT(Object, HPyType_BuiltinShape_Object)
-AS_STRUCT(Legacy, HPyType_BuiltinShape_Legacy)
-AS_STRUCT(Type, HPyType_BuiltinShape_Type)
-AS_STRUCT(Long, HPyType_BuiltinShape_Long)
-AS_STRUCT(Float, HPyType_BuiltinShape_Float)
-AS_STRUCT(Unicode, HPyType_BuiltinShape_Unicode)
-AS_STRUCT(Tuple, HPyType_BuiltinShape_Tuple)
-AS_STRUCT(List, HPyType_BuiltinShape_List)

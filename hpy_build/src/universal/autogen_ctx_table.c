@@ -424,6 +424,16 @@ static int u_Is(HPyContext *ctx, HPy obj, HPy other)
     return HPy_Is(ctx, obj, other);
 }
 
+static void *u_AsStruct_Object(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Object(ctx, h);
+}
+
+static void *u_AsStruct_Legacy(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Legacy(ctx, h);
+}
+
 static HPy u_Repr(HPyContext *ctx, HPy obj)
 {
     return HPy_Repr(ctx, obj);
@@ -674,6 +684,36 @@ static HPy u_Global_Load(HPyContext *ctx, HPyGlobal global)
     return HPyGlobal_Load(ctx, global);
 }
 
+static void *u_AsStruct_Type(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Type(ctx, h);
+}
+
+static void *u_AsStruct_Long(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Long(ctx, h);
+}
+
+static void *u_AsStruct_Float(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Float(ctx, h);
+}
+
+static void *u_AsStruct_Unicode(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Unicode(ctx, h);
+}
+
+static void *u_AsStruct_Tuple(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_Tuple(ctx, h);
+}
+
+static void *u_AsStruct_List(HPyContext *ctx, HPy h)
+{
+    return _HPy_AsStruct_List(ctx, h);
+}
+
 static int u_DelItem(HPyContext *ctx, HPy obj, HPy key)
 {
     return HPy_DelItem(ctx, obj, key);
@@ -848,8 +888,8 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_Type = u_Type;
     ctx->ctx_TypeCheck = u_TypeCheck;
     ctx->ctx_Is = u_Is;
-    ctx->ctx_AsStruct_Object = ctx_AsStruct_Object;
-    ctx->ctx_AsStruct_Legacy = ctx_AsStruct_Legacy;
+    ctx->ctx_AsStruct_Object = u_AsStruct_Object;
+    ctx->ctx_AsStruct_Legacy = u_AsStruct_Legacy;
     ctx->ctx_New = ctx_New;
     ctx->ctx_Repr = u_Repr;
     ctx->ctx_Str = u_Str;
@@ -908,12 +948,12 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_Global_Store = u_Global_Store;
     ctx->ctx_Global_Load = u_Global_Load;
     ctx->ctx_Dump = ctx_Dump;
-    ctx->ctx_AsStruct_Type = ctx_AsStruct_Type;
-    ctx->ctx_AsStruct_Long = ctx_AsStruct_Long;
-    ctx->ctx_AsStruct_Float = ctx_AsStruct_Float;
-    ctx->ctx_AsStruct_Unicode = ctx_AsStruct_Unicode;
-    ctx->ctx_AsStruct_Tuple = ctx_AsStruct_Tuple;
-    ctx->ctx_AsStruct_List = ctx_AsStruct_List;
+    ctx->ctx_AsStruct_Type = u_AsStruct_Type;
+    ctx->ctx_AsStruct_Long = u_AsStruct_Long;
+    ctx->ctx_AsStruct_Float = u_AsStruct_Float;
+    ctx->ctx_AsStruct_Unicode = u_AsStruct_Unicode;
+    ctx->ctx_AsStruct_Tuple = u_AsStruct_Tuple;
+    ctx->ctx_AsStruct_List = u_AsStruct_List;
     ctx->ctx_Type_GetBuiltinShape = ctx_Type_GetBuiltinShape;
     ctx->ctx_DelItem = u_DelItem;
     ctx->ctx_DelItem_i = ctx_DelItem_i;

@@ -28,6 +28,19 @@ static inline HPyThreadState _hpy_threadstate(PyThreadState *ts)
     return s;
 }
 
+/* A pure HPy type's struct starts after its built-in base's struct, aligned
+ * for any member; ctx_type.c lays types out the same way. Named structs,
+ * because C++ forbids defining a type inside offsetof. */
+typedef union { long double ld; long long ll; double d; void *p; } _hpy_max_align;
+typedef struct { PyObject base; _hpy_max_align payload; } _hpy_head_Object;
+typedef struct { PyHeapTypeObject base; _hpy_max_align payload; } _hpy_head_Type;
+typedef struct { PyLongObject base; _hpy_max_align payload; } _hpy_head_Long;
+typedef struct { PyFloatObject base; _hpy_max_align payload; } _hpy_head_Float;
+typedef struct { PyUnicodeObject base; _hpy_max_align payload; } _hpy_head_Unicode;
+typedef struct { PyTupleObject base; _hpy_max_align payload; } _hpy_head_Tuple;
+typedef struct { PyListObject base; _hpy_max_align payload; } _hpy_head_List;
+#define _HPy_HEAD_SIZE(SHAPE) ((HPy_ssize_t)offsetof(_hpy_head_##SHAPE, payload))
+
 /* One context per extension binary: only its h_* constants are used. */
 extern _HPy_HIDDEN struct _HPyContext_s _hpy_cpython_ctx;
 static inline HPyContext *_HPyGetContext(void) { return &_hpy_cpython_ctx; }
