@@ -327,3 +327,15 @@ def test_no_leak_no_early_free(mod, cls_name):
     gc.collect()
     assert sys.getrefcount(cls) == type_refs
     assert abs(sys.getallocatedblocks() - blocks) < 50
+
+
+def test_long_chain_is_freed_without_deep_recursion(mod):
+    gc.collect()
+    start = mod.counts()[0]
+    head = None
+    for i in range(300000):  # recursive deallocs would overflow the C stack
+        node = mod.Node(i)
+        node.a = head
+        head = node
+    del node, head
+    assert mod.counts()[0] == start + 300000

@@ -153,17 +153,31 @@ static int hpy_type_clear(PyObject *self)
  * whole HPy part of the hierarchy at once, also as the base dealloc of a
  * Python subclass (subtype_dealloc has then run finalizers and cleared the
  * subclass's __dict__ and weakrefs). */
+static void dealloc_hierarchy(PyObject *self, PyTypeObject *tp);
+
 static void hpy_type_dealloc(PyObject *self)
 {
-    PyTypeObject *tp = Py_TYPE(self), *t, *base = NULL, *lowest = NULL;
-    void *data;
-
+    PyTypeObject *tp = Py_TYPE(self);
     if (tp->tp_dealloc == hpy_type_dealloc && tp->tp_finalize != NULL) {
         if (PyObject_CallFinalizerFromDealloc(self) < 0)
             return; /* resurrected */
     }
-    if (PyType_IS_GC(tp))
+    if (PyType_IS_GC(tp)) {
         PyObject_GC_UnTrack(self);
+        /* a long chain of objects is freed iteratively, not by recursion */
+        Py_TRASHCAN_BEGIN(self, hpy_type_dealloc)
+        dealloc_hierarchy(self, tp);
+        Py_TRASHCAN_END
+    }
+    else {
+        dealloc_hierarchy(self, tp);
+    }
+}
+
+static void dealloc_hierarchy(PyObject *self, PyTypeObject *tp)
+{
+    PyTypeObject *t, *base = NULL, *lowest = NULL;
+    void *data;
 
     /* the HPy types of the hierarchy end where a type with a dealloc of its
      * own starts: a built-in, or a legacy type's Py_tp_dealloc */
