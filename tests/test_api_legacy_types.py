@@ -172,11 +172,33 @@ static HPy counts_impl(HPyContext *ctx, HPy self)
     return HPy_BuildValue(ctx, "ll", destroyed, legacy_freed);
 }
 
+/* a legacy tp_new beside HPy_tp_call: instances still get the call function */
+static PyObject *callable_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    PyObject *self = PyType_GenericNew(type, args, kw);
+    if (self != NULL)
+        ((OwnObject *)self)->y = 17;
+    return self;
+}
+HPyDef_SLOT(Callable_call, HPy_tp_call)
+static HPy Callable_call_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs, HPy kwnames)
+{
+    (void)args; (void)kwnames;
+    return HPyLong_FromLong(ctx, OwnObject_AsStruct(ctx, self)->y * 100 + (long)nargs);
+}
+static PyType_Slot callable_slots[] = { { Py_tp_new, (void *)callable_new }, { 0, NULL } };
+static HPyDef *Callable_defines[] = { &Callable_call, &Own_y, NULL };
+static HPyType_Spec Callable_spec = {
+    .name = "mytest.Callable", .basicsize = sizeof(OwnObject), .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
+    .builtin_shape = SHAPE(OwnObject), .legacy_slots = callable_slots, .defines = Callable_defines,
+};
+
 HPyDef_SLOT(ex, HPy_mod_exec)
 static int ex_impl(HPyContext *ctx, HPy m)
 {
     return HPyHelpers_AddType(ctx, m, "Legacy", &Leg_spec, NULL) &&
-           HPyHelpers_AddType(ctx, m, "Own", &Own_spec, NULL) ? 0 : -1;
+           HPyHelpers_AddType(ctx, m, "Own", &Own_spec, NULL) &&
+           HPyHelpers_AddType(ctx, m, "Callable", &Callable_spec, NULL) ? 0 : -1;
 }
 static HPyDef *defs[] = { &make, &counts, &ex, NULL };
 static HPyModuleDef moduledef = { .defines = defs };
@@ -265,3 +287,14 @@ def test_no_leak(mod):
     gc.collect()
     assert sys.getrefcount(Legacy) == refs
     assert abs(sys.getallocatedblocks() - blocks) < 50
+
+
+def test_legacy_tp_new_with_call_protocol(mod):
+    c = mod.Callable()
+    assert c.y == 17  # the legacy tp_new ran
+    assert c(1, 2) == 1702  # and the instance got HPy_tp_call
+
+    class Sub(mod.Callable):
+        pass
+
+    assert Sub()(5) == 1701

@@ -21,6 +21,7 @@ typedef struct {
     HPyFunc_destroyfunc destroy;     /* this type's own, or NULL */
     cpy_vectorcallfunc default_call; /* from HPy_tp_call, or NULL */
     int legacy_dealloc;              /* legacy_slots gave Py_tp_dealloc */
+    newfunc legacy_new;              /* a legacy Py_tp_new that vectorcall_new wraps */
     char name[1];
 } hpy_type_extra;
 
@@ -265,15 +266,21 @@ static void init_call_function(PyObject *obj)
     }
 }
 
-/* tp_new of a type with HPy_tp_call but no HPy_tp_new. */
+/* tp_new of a type with HPy_tp_call but no HPy_tp_new: the tp_new it
+ * replaced (a legacy one, or the base's) and the default call function. */
 static PyObject *vectorcall_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
-    PyTypeObject *base = type->tp_base;
+    PyTypeObject *t;
+    newfunc replaced = NULL;
     PyObject *result;
-    /* find the tp_new this one replaced */
-    while (base != NULL && base->tp_new == vectorcall_new)
-        base = base->tp_base;
-    result = base->tp_new(type, args, kw);
+    for (t = type; t != NULL && replaced == NULL; t = t->tp_base) {
+        hpy_type_extra *extra = type_extra(t);
+        if (t->tp_new != vectorcall_new)
+            replaced = t->tp_new;
+        else if (extra != NULL && extra->legacy_new != NULL)
+            replaced = extra->legacy_new;
+    }
+    result = replaced(type, args, kw);
     if (result != NULL)
         init_call_function(result);
     return result;
@@ -628,8 +635,13 @@ static int build(HPyType_Spec *spec, hpy_type_extra *extra, HPy_ssize_t head,
     for (ls = legacy; ls != NULL && ls->slot != 0; ls++) {
         if (ls->slot == Py_tp_methods || ls->slot == Py_tp_members || ls->slot == Py_tp_getset)
             continue;
-        if (ls->slot == Py_tp_new)
+        if (ls->slot == Py_tp_new) {
+            if (b->vectorcall_offset) {
+                extra->legacy_new = (newfunc)ls->pfunc;
+                continue;
+            }
             has_new = 1;
+        }
         b->slots[b->n_slots++] = *ls;
     }
     if (spec->doc != NULL) {
