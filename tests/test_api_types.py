@@ -713,6 +713,14 @@ def test_builtin_shapes(compile_module):
     lst.extend(range(100))  # the list's item array lives apart: the tag stays
     assert lst.get_tag() == 9 and len(lst) == 101
     assert mod.shape_of(int) == -1 and mod.shape_of(type(mod)) == -1  # not HPy types: legacy
+
+    class PySub(mod.Flt):
+        pass
+
+    assert mod.shape_of(PySub) == 3  # the layout of its HPy base
+    sub = PySub(1.5)
+    sub.set_tag(8)
+    assert sub.get_tag() == 8 and sub + 1 == 2.5
     with pytest.raises(TypeError, match="arg must be a type"):
         mod.shape_of(1)
 

@@ -964,6 +964,7 @@ HPyAPI_IMPL HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *ctx, HPy h
         PyErr_SetString(PyExc_TypeError, "arg must be a type");
         return (HPyType_BuiltinShape)-2;
     }
-    extra = type_extra(tp);
+    /* a Python subclass has the layout of its HPy base */
+    extra = nearest_extra(tp);
     return extra != NULL ? extra->shape : HPyType_BuiltinShape_Legacy;
 }
