@@ -189,7 +189,14 @@ static int ex_impl(HPyContext *ctx, HPy m)
     HPyGlobal_Store(ctx, &g_finalized_log, ctx->h_None);
     return failed ? -1 : 0;
 }
-static HPyDef *defs[] = { &counts, &set_finalized_log, &field_churn, &ex, NULL };
+HPyDef_METH(new_node_type, "new_node_type", HPyFunc_NOARGS)
+static HPy new_node_type_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    return HPyType_FromSpec(ctx, &Node_spec, NULL);
+}
+
+static HPyDef *defs[] = { &counts, &set_finalized_log, &field_churn, &new_node_type, &ex, NULL };
 static HPyGlobal *globals[] = { &g_finalized_log, NULL };
 static HPyModuleDef moduledef = { .defines = defs, .globals = globals };
 HPy_MODINIT(mytest, moduledef)
@@ -339,3 +346,13 @@ def test_long_chain_is_freed_without_deep_recursion(mod):
         head = node
     del node, head
     assert mod.counts()[0] == start + 300000
+
+
+@pytest.mark.skipif(sys.version_info < (3, 9), reason="heap type instances visit their type from 3.9")
+def test_cycle_through_the_type(mod):
+    cls = mod.new_node_type()
+    cls.instance = cls(1)  # type -> dict -> instance -> type
+    r = weakref.ref(cls)
+    del cls
+    gc.collect()
+    assert r() is None

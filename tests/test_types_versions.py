@@ -54,8 +54,7 @@ static int ex2_impl(HPyContext *ctx, HPy m)
 }
 """
 
-MODULE = GC_SOURCE.replace("static HPyDef *defs[] = { &counts, &set_finalized_log, &field_churn, &ex, NULL };",
-                           EXTRA + "static HPyDef *defs[] = { &counts, &set_finalized_log, &field_churn, &ex, &ex2, NULL };")
+MODULE = GC_SOURCE.replace("static HPyDef *defs[] = {", EXTRA + "static HPyDef *defs[] = { &ex2,")
 assert MODULE != GC_SOURCE
 
 PROBE = r"""
@@ -86,13 +85,19 @@ r = sys.getrefcount(mod.Plain)
 objs = [mod.Plain(i) for i in range(100)]
 del objs
 out["type refs flat"] = sys.getrefcount(mod.Plain) == r
+cls = mod.new_node_type()
+cls.instance = cls(1)
+w = weakref.ref(cls)
+del cls
+gc.collect()
+out["type cycle freed"] = w() is None or sys.version_info < (3, 9)
 print(json.dumps(out))
 """
 
 EXPECTED = {
     "counts": [3, 1, 1], "call": [20, 1, 0], "sub call": 10,
     "meta": ["Meta", "an instance of Meta", "mytest", 0], "tag": 9, "python class tag": 0,
-    "type refs flat": True,
+    "type refs flat": True, "type cycle freed": True,
 }
 
 CONFIG = "import json, sysconfig; print(json.dumps([sysconfig.get_paths()['include'], " \

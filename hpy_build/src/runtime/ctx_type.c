@@ -121,6 +121,12 @@ HPyAPI_IMPL int _hpy_call_traverse(HPyFunc_traverseproc impl, PyObject *self,
     int res = impl(object_data(self), visit_field, &a);
     if (res == 0 && base != NULL && base->tp_traverse != NULL)
         res = base->tp_traverse(self, visit, arg);
+#if PY_VERSION_HEX >= 0x03090000
+    /* an instance holds its heap type; a Python subclass's subtype_traverse
+     * leaves this visit to a heap base with a traverse (3.9+) */
+    if (res == 0)
+        res = visit((PyObject *)Py_TYPE(self), arg);
+#endif
     return res;
 }
 
