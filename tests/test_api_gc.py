@@ -174,6 +174,49 @@ static HPyType_Spec Plain_spec = { .name = "mytest.Plain", .basicsize = sizeof(P
                                    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
                                    .defines = Plain_defines };
 
+/* Bag: a list with a field; its dealloc runs list_dealloc for the items */
+static long destroyed_bag;
+typedef struct { HPyField extra; } BagObject;
+HPyType_HELPERS(BagObject, HPyType_BuiltinShape_List)
+HPyDef_SLOT(Bag_traverse, HPy_tp_traverse)
+static int Bag_traverse_impl(void *object, HPyFunc_visitproc visit, void *arg)
+{
+    HPy_VISIT(&((BagObject *)object)->extra);
+    return 0;
+}
+HPyDef_SLOT(Bag_destroy, HPy_tp_destroy)
+static void Bag_destroy_impl(void *object)
+{
+    (void)object;
+    destroyed_bag++;
+}
+HPyDef_GETSET(Bag_extra, "extra")
+static HPy Bag_extra_get(HPyContext *ctx, HPy self, void *c) { (void)c; return load(ctx, self, BagObject_AsStruct(ctx, self)->extra); }
+static int Bag_extra_set(HPyContext *ctx, HPy self, HPy v, void *c)
+{
+    (void)c;
+    HPyField_Store(ctx, self, &BagObject_AsStruct(ctx, self)->extra, v);
+    return 0;
+}
+HPyDef_METH(Bag_destroyed, "destroyed", HPyFunc_NOARGS)
+static HPy Bag_destroyed_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    return HPyLong_FromLong(ctx, destroyed_bag);
+}
+static HPyDef *Bag_defines[] = { &Bag_traverse, &Bag_destroy, &Bag_extra, &Bag_destroyed, NULL };
+static HPyType_Spec Bag_spec = {
+    .name = "mytest.Bag", .basicsize = sizeof(BagObject),
+    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE | HPy_TPFLAGS_HAVE_GC,
+    .builtin_shape = SHAPE(BagObject), .defines = Bag_defines,
+};
+
+static int add_bag(HPyContext *ctx, HPy m)
+{
+    HPyType_SpecParam params[] = { { HPyType_SpecParam_Base, ctx->h_ListType }, { (HPyType_SpecParam_Kind)0, HPy_NULL } };
+    return HPyHelpers_AddType(ctx, m, "Bag", &Bag_spec, params) ? 0 : -1;
+}
+
 HPyDef_SLOT(ex, HPy_mod_exec)
 static int ex_impl(HPyContext *ctx, HPy m)
 {
@@ -184,7 +227,7 @@ static int ex_impl(HPyContext *ctx, HPy m)
     HPyType_SpecParam params[] = { { HPyType_SpecParam_Base, node }, { (HPyType_SpecParam_Kind)0, HPy_NULL } };
     failed = HPy_SetAttr_s(ctx, m, "Node", node) < 0 ||
              !HPyHelpers_AddType(ctx, m, "Leaf", &Leaf_spec, params) ||
-             !HPyHelpers_AddType(ctx, m, "Plain", &Plain_spec, NULL);
+             !HPyHelpers_AddType(ctx, m, "Plain", &Plain_spec, NULL) || add_bag(ctx, m) < 0;
     HPy_Close(ctx, node);
     HPyGlobal_Store(ctx, &g_finalized_log, ctx->h_None);
     return failed ? -1 : 0;
@@ -356,3 +399,21 @@ def test_cycle_through_the_type(mod):
     del cls
     gc.collect()
     assert r() is None
+
+
+def test_list_shape_items_and_fields(mod):
+    item, extra = object(), object()
+    items_before, extra_before = sys.getrefcount(item), sys.getrefcount(extra)
+    counter = mod.Bag()  # lives through the test: it reads the count
+    start = counter.destroyed()
+    bag = mod.Bag([item, item])
+    bag.extra = extra
+    bag.append(bag)  # a cycle through the list part
+    bag.extra = [bag]  # and one through the field
+    bag.extra.append(extra)
+    assert len(bag) == 3 and bag[0] is item
+    del bag
+    gc.collect()
+    assert counter.destroyed() == start + 1
+    assert sys.getrefcount(item) == items_before  # list_dealloc dropped the items
+    assert sys.getrefcount(extra) == extra_before
