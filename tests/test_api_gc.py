@@ -211,10 +211,33 @@ static HPyType_Spec Bag_spec = {
     .builtin_shape = SHAPE(BagObject), .defines = Bag_defines,
 };
 
+/* weak references, through CPython's __weaklistoffset__ member */
+typedef struct { HPyField f; void *weakreflist; } WeakObject;
+HPyType_HELPERS(WeakObject)
+HPyDef_MEMBER(Weak_wl, "__weaklistoffset__", HPyMember_HPYSSIZET, offsetof(WeakObject, weakreflist), .readonly = 1)
+HPyDef_SLOT(Weak_traverse, HPy_tp_traverse)
+static int Weak_traverse_impl(void *object, HPyFunc_visitproc visit, void *arg)
+{
+    HPy_VISIT(&((WeakObject *)object)->f);
+    return 0;
+}
+HPyDef_SLOT(Weak_destroy, HPy_tp_destroy)
+static void Weak_destroy_impl(void *object)
+{
+    /* weak references are gone before destroy */
+    destroyed_node += ((WeakObject *)object)->weakreflist == NULL ? 1 : 1000;
+}
+static HPyDef *Weak_defines[] = { &Weak_wl, &Weak_traverse, &Weak_destroy, NULL };
+static HPyType_Spec Weak_spec = {
+    .name = "mytest.Weak", .basicsize = sizeof(WeakObject),
+    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE | HPy_TPFLAGS_HAVE_GC, .defines = Weak_defines,
+};
+
 static int add_bag(HPyContext *ctx, HPy m)
 {
     HPyType_SpecParam params[] = { { HPyType_SpecParam_Base, ctx->h_ListType }, { (HPyType_SpecParam_Kind)0, HPy_NULL } };
-    return HPyHelpers_AddType(ctx, m, "Bag", &Bag_spec, params) ? 0 : -1;
+    return HPyHelpers_AddType(ctx, m, "Bag", &Bag_spec, params) &&
+           HPyHelpers_AddType(ctx, m, "Weak", &Weak_spec, NULL) ? 0 : -1;
 }
 
 HPyDef_SLOT(ex, HPy_mod_exec)
@@ -417,3 +440,26 @@ def test_list_shape_items_and_fields(mod):
     assert counter.destroyed() == start + 1
     assert sys.getrefcount(item) == items_before  # list_dealloc dropped the items
     assert sys.getrefcount(extra) == extra_before
+
+
+def test_weakrefs_through_weaklistoffset(mod):
+    gc.collect()
+    start = mod.counts()[0]
+    called = []
+    w = mod.Weak()
+    r = weakref.ref(w, called.append)
+    assert r() is w
+    del w
+    assert r() is None and called == [r]
+    assert mod.counts()[0] == start + 1  # cleared before tp_destroy
+
+    class Sub(mod.Weak):
+        pass
+
+    s = Sub()
+    r = weakref.ref(s)
+    s.cycle = s
+    del s
+    gc.collect()
+    assert r() is None
+    assert mod.counts()[0] == start + 2

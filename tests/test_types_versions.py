@@ -91,6 +91,10 @@ w = weakref.ref(cls)
 del cls
 gc.collect()
 out["type cycle freed"] = w() is None or sys.version_info < (3, 9)
+weak = mod.Weak()
+r = weakref.ref(weak)
+del weak
+out["weakref"] = r() is None
 print(json.dumps(out))
 """
 
@@ -98,6 +102,7 @@ EXPECTED = {
     "counts": [3, 1, 1], "call": [20, 1, 0], "sub call": 10,
     "meta": ["Meta", "an instance of Meta", "mytest", 0], "tag": 9, "python class tag": 0,
     "type refs flat": True, "type cycle freed": True,
+    "weakref": True,
 }
 
 CONFIG = "import json, sysconfig; print(json.dumps([sysconfig.get_paths()['include'], " \

@@ -890,6 +890,18 @@ HPyAPI_IMPL HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *hspec, HPyType_
     b.slots = NULL;
     if (result == NULL)
         goto error;
+#if PY_VERSION_HEX < 0x03090000
+    {
+        /* 3.8 ignores the special members 3.9 reads */
+        PyMemberDef *m;
+        for (m = b.members; m->name != NULL; m++) {
+            if (strcmp(m->name, "__weaklistoffset__") == 0)
+                ((PyTypeObject *)result)->tp_weaklistoffset = m->offset;
+            else if (strcmp(m->name, "__dictoffset__") == 0)
+                ((PyTypeObject *)result)->tp_dictoffset = m->offset;
+        }
+    }
+#endif
     /* ... except the members, which CPython copies after the type object */
     PyMem_Free(b.members);
     b.members = NULL;
