@@ -183,8 +183,9 @@ static void hpy_type_dealloc(PyObject *self)
 
 static void dealloc_hierarchy(PyObject *self, PyTypeObject *tp)
 {
-    PyTypeObject *t, *base = NULL, *lowest = NULL;
+    PyTypeObject *t, *base = NULL, *lowest = NULL, *stop;
     void *data;
+    int heap_fallback;
 
     /* the HPy types of the hierarchy end where a type with a dealloc of its
      * own starts: a built-in, or a legacy type's Py_tp_dealloc */
@@ -212,26 +213,32 @@ static void dealloc_hierarchy(PyObject *self, PyTypeObject *tp)
             Py_CLEAR(*dictptr);
     }
 
+    /* base's own dealloc cleans up base's part, except a Python class's
+     * subtype_dealloc, which would come back here: then do all of it */
+    heap_fallback = type_extra(base) == NULL && (base->tp_flags & Py_TPFLAGS_HEAPTYPE);
+    stop = heap_fallback ? NULL : base;
+
     data = object_data(self);
-    hpy_type_clear(self);
-    /* object members hold references even where no tp_traverse visits them */
-    for (t = tp; t != NULL; t = t->tp_base) {
+    for (t = tp; t != stop; t = t->tp_base) {
+        hpy_type_extra *extra = type_extra(t);
         PyMemberDef *m;
-        if (type_extra(t) == NULL || t->tp_members == NULL)
+        if (extra == NULL)
             continue;
-        for (m = t->tp_members; m->name != NULL; m++) {
+        if (extra->traverse != NULL)
+            extra->traverse(data, clear_field, NULL);
+        /* object members hold references even where no tp_traverse visits them */
+        for (m = t->tp_members; m != NULL && m->name != NULL; m++) {
             if (m->type == T_OBJECT || m->type == T_OBJECT_EX)
                 Py_CLEAR(*(PyObject **)((char *)self + m->offset));
         }
     }
-    for (t = tp; t != NULL; t = t->tp_base) {
+    for (t = tp; t != stop; t = t->tp_base) {
         hpy_type_extra *extra = type_extra(t);
         if (extra != NULL && extra->destroy != NULL)
             extra->destroy(data);
     }
 
-    if (type_extra(base) == NULL && (base->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
-        /* a Python class's subtype_dealloc would come back here */
+    if (heap_fallback) {
         tp->tp_free(self);
         Py_DECREF(tp);
         return;
