@@ -8,14 +8,12 @@ declaration and how it maps onto CPython's C API:
 - ``body="..."``: a short C body, written once here and used both by the
   CPython ABI (inline in the extension) and by the universal runtime.
 - ``impl=True``: hand-written ``ctx_<Name>`` in ``hpy_build/src/runtime/``.
-- ``pending=True``: part of the ABI but not implemented yet; calling it raises
-  ``SystemError`` naming the function, in both ABIs.
 
 ``hpy_build.autogen`` turns this module into every generated header and
 runtime table. ``tests/test_api_table.py`` checks it against the HPy 0.9.0 ABI.
 """
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 ABI_MAJOR = 0
@@ -72,7 +70,6 @@ class Function(Member):
     call: Optional[str] = None
     body: Optional[str] = None
     impl: bool = False
-    pending: bool = False
     # HPyErr_SetString and friends return HPy_NULL to C code, but the context
     # member itself returns void (an ABI fact of HPy 0.9).
     ctx_returns_void: bool = False
@@ -80,6 +77,8 @@ class Function(Member):
     runtime_only: bool = False
     # Never returns (declared _HPy_NO_RETURN, as in HPy 0.9).
     noreturn: bool = False
+    # C statements the universal ABI's inline function runs before calling the context.
+    universal_guard: Optional[str] = None
 
     @property
     def ctx_return_type(self):
@@ -109,9 +108,9 @@ def function(id, decl, **mapping):
     params = tuple(_parse_param(p) for p in m.group("params").split(","))
     if params[0] != Param("HPyContext *", "ctx"):
         raise ValueError("%s: first parameter must be HPyContext *ctx" % decl)
-    kinds = [k for k in ("call", "body", "impl", "pending") if mapping.get(k)]
+    kinds = [k for k in ("call", "body", "impl") if mapping.get(k)]
     if len(kinds) != 1:
-        raise ValueError("%s: give exactly one of call/body/impl/pending" % decl)
+        raise ValueError("%s: give exactly one of call/body/impl" % decl)
     return Function(id, m.group("name"), m.group("ret").strip(), params, **mapping)
 
 
@@ -266,8 +265,10 @@ MEMBERS: List[Member] = [
     function(147, "int HPyErr_WarnEx(HPyContext *ctx, HPy category, const char *utf8_message, HPy_ssize_t stack_level)", call="PyErr_WarnEx"),
     function(148, "void HPyErr_WriteUnraisable(HPyContext *ctx, HPy obj)", call="PyErr_WriteUnraisable"),
     function(149, "int HPy_IsTrue(HPyContext *ctx, HPy h)", call="PyObject_IsTrue"),
-    function(150, "HPy HPyType_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)", pending=True),
-    function(151, "HPy HPyType_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)", pending=True),
+    function(150, "HPy HPyType_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)", impl=True,
+             # a universal module cannot make PyType_Slot arrays, but a hand-made one must not reach CPython
+             universal_guard='if (spec->legacy_slots != NULL) return HPyErr_SetString(ctx, ctx->h_TypeError, "HPyType_Spec.legacy_slots need the C API, which the universal ABI cannot use: build the module for the hybrid or cpython ABI");'),
+    function(151, "HPy HPyType_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)", impl=True),
     function(152, "HPy HPy_GetAttr(HPyContext *ctx, HPy obj, HPy name)", call="PyObject_GetAttr"),
     function(153, "HPy HPy_GetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)", call="PyObject_GetAttrString"),
     function(154, "int HPy_HasAttr(HPyContext *ctx, HPy obj, HPy name)", call="PyObject_HasAttr"),
@@ -284,9 +285,9 @@ MEMBERS: List[Member] = [
     function(165, "HPy HPy_Type(HPyContext *ctx, HPy obj)", body="PyObject *t = (PyObject *)Py_TYPE(_h2py(obj)); Py_INCREF(t); return _py2h(t);"),
     function(166, "int HPy_TypeCheck(HPyContext *ctx, HPy obj, HPy type)", body="return PyObject_TypeCheck(_h2py(obj), (PyTypeObject *)_h2py(type));"),
     function(167, "int HPy_Is(HPyContext *ctx, HPy obj, HPy other)", body="return _h2py(obj) == _h2py(other);"),
-    function(168, "void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)", pending=True),
-    function(169, "void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)", pending=True),
-    function(170, "HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)", pending=True),
+    function(168, "void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)", body="return (char *)_h2py(h) + _HPy_HEAD_SIZE(Object);"),
+    function(169, "void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)", body="return _h2py(h);"),
+    function(170, "HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)", impl=True),
     function(171, "HPy HPy_Repr(HPyContext *ctx, HPy obj)", call="PyObject_Repr"),
     function(172, "HPy HPy_Str(HPyContext *ctx, HPy obj)", call="PyObject_Str"),
     function(173, "HPy HPy_ASCII(HPyContext *ctx, HPy obj)", call="PyObject_ASCII"),
@@ -344,13 +345,13 @@ MEMBERS: List[Member] = [
     function(225, "void HPyGlobal_Store(HPyContext *ctx, HPyGlobal *global, HPy h)", body="PyObject *old = (PyObject *)global->_i; Py_XINCREF(_h2py(h)); global->_i = h._i; Py_XDECREF(old);"),
     function(226, "HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)", body="PyObject *o = (PyObject *)global._i; Py_XINCREF(o); return _py2h(o);"),
     function(227, "void _HPy_Dump(HPyContext *ctx, HPy h)", impl=True),
-    function(228, "void *_HPy_AsStruct_Type(HPyContext *ctx, HPy h)", pending=True),
-    function(229, "void *_HPy_AsStruct_Long(HPyContext *ctx, HPy h)", pending=True),
-    function(230, "void *_HPy_AsStruct_Float(HPyContext *ctx, HPy h)", pending=True),
-    function(231, "void *_HPy_AsStruct_Unicode(HPyContext *ctx, HPy h)", pending=True),
-    function(232, "void *_HPy_AsStruct_Tuple(HPyContext *ctx, HPy h)", pending=True),
-    function(233, "void *_HPy_AsStruct_List(HPyContext *ctx, HPy h)", pending=True),
-    function(234, "HPyType_BuiltinShape _HPyType_GetBuiltinShape(HPyContext *ctx, HPy h_type)", pending=True),
+    function(228, "void *_HPy_AsStruct_Type(HPyContext *ctx, HPy h)", body="return (char *)_h2py(h) + _HPy_HEAD_SIZE(Type);"),
+    function(229, "void *_HPy_AsStruct_Long(HPyContext *ctx, HPy h)", body="return (char *)_h2py(h) + _HPy_HEAD_SIZE(Long);"),
+    function(230, "void *_HPy_AsStruct_Float(HPyContext *ctx, HPy h)", body="return (char *)_h2py(h) + _HPy_HEAD_SIZE(Float);"),
+    function(231, "void *_HPy_AsStruct_Unicode(HPyContext *ctx, HPy h)", body="return (char *)_h2py(h) + _HPy_HEAD_SIZE(Unicode);"),
+    function(232, "void *_HPy_AsStruct_Tuple(HPyContext *ctx, HPy h)", body="return (char *)_h2py(h) + _HPy_HEAD_SIZE(Tuple);"),
+    function(233, "void *_HPy_AsStruct_List(HPyContext *ctx, HPy h)", body="return (char *)_h2py(h) + _HPy_HEAD_SIZE(List);"),
+    function(234, "HPyType_BuiltinShape _HPyType_GetBuiltinShape(HPyContext *ctx, HPy h_type)", impl=True),
     function(235, "int HPy_DelItem(HPyContext *ctx, HPy obj, HPy key)", call="PyObject_DelItem"),
     function(236, "int HPy_DelItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)", impl=True),
     function(237, "int HPy_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)", impl=True),
@@ -376,7 +377,7 @@ MEMBERS: List[Member] = [
     function(257, "HPy HPyDict_Keys(HPyContext *ctx, HPy h)", call="PyDict_Keys"),
     function(258, "HPy HPyDict_Copy(HPyContext *ctx, HPy h)", call="PyDict_Copy"),
     function(259, "int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)", body='/* CPython does not check the type: a non-slice would crash it */ PyObject *s = _h2py(slice); if (!PySlice_Check(s)) { PyErr_Format(PyExc_TypeError, "expected a slice object, not %.100s", Py_TYPE(s)->tp_name); return -1; } return PySlice_Unpack(s, start, stop, step);'),
-    function(260, "int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)", pending=True),
+    function(260, "int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)", impl=True),
     function(261, "HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)", impl=True),
     function(262, "HPy HPy_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames)", impl=True),
 ]

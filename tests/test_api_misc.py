@@ -1,4 +1,4 @@
-"""Compile/eval, context variables, type queries, leaving Python, pending members."""
+"""Compile/eval, context variables, type queries, leaving Python."""
 import builtins
 import collections
 import contextvars
@@ -7,27 +7,6 @@ import threading
 import types
 
 import pytest
-
-from hpy_build import api
-
-PENDING = [f for f in api.FUNCTIONS if f.pending]
-
-
-def _pending_case(func):
-    # Pending members ignore their arguments, so zeroed statics will do.
-    decls = "".join("static %s a%d; " % (p.type.replace("[]", ""), i) if not p.name.endswith("[]")
-                    else "static %s *a%d; " % (p.type, i)
-                    for i, p in enumerate(func.params[1:]))
-    call = "%s(ctx%s)" % (func.public_name,
-                          "".join(", a%d" % i for i in range(len(func.params) - 1)))
-    if func.return_type == "HPy":
-        call = "if (!HPy_IsNull(%s)) return HPyErr_SetString(ctx, ctx->h_AssertionError, " \
-               "\"%s returned a handle\");" % (call, func.public_name)
-    elif func.return_type == "void":
-        call += ";"
-    else:
-        call = "(void)%s;" % call
-    return "{ %s%s break; }" % (decls, call)
 
 
 SOURCE = r"""
@@ -168,31 +147,13 @@ static HPy wait_outside_python_impl(HPyContext *ctx, HPy self, const HPy *args, 
     return HPyLong_FromLong(ctx, ready);
 }
 
-/* ---- pending members ---- */
-
-HPyDef_METH(call_pending, "call_pending", HPyFunc_O)
-static HPy call_pending_impl(HPyContext *ctx, HPy self, HPy arg)
-{
-    (void)self;
-    switch (HPyLong_AsLong(ctx, arg)) {
-%(pending)s
-    default:
-        return HPyErr_SetString(ctx, ctx->h_ValueError, "unknown pending member");
-    }
-    if (!HPyErr_Occurred(ctx))
-        return HPyErr_SetString(ctx, ctx->h_AssertionError, "no error set");
-    return HPy_NULL;
-}
-
 static HPyDef *module_defines[] = {
     &compile_s, &source_kinds, &eval_code, &cv_new, &cv_get, &cv_get_error_result, &cv_set, &is_subtype, &type_name,
-    &wait_outside_python, &call_pending, NULL
+    &wait_outside_python, NULL
 };
 static HPyModuleDef moduledef = { .defines = module_defines };
 HPy_MODINIT(api_misc, moduledef)
-""" % {
-    "pending": "\n".join("    case %d: %s" % (i, _pending_case(f)) for i, f in enumerate(PENDING)),
-}
+"""
 
 _built = {}
 
@@ -362,15 +323,3 @@ def test_leave_python_execution_releases_the_gil(mod, use_macros):
             os.close(fd)
     # back in Python: the API works again
     assert mod.type_name(int) == "int"
-
-
-# ---- pending members ----------------------------------------------------------
-
-@pytest.mark.parametrize("index", range(len(PENDING)), ids=[f.public_name for f in PENDING])
-def test_pending_member_raises_system_error(mod, index):
-    name = PENDING[index].public_name
-    with pytest.raises(SystemError, match=name):
-        mod.call_pending(index)
-    # the interpreter and the module carry on
-    assert mod.type_name(int) == "int"
-

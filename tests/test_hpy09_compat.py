@@ -257,18 +257,9 @@ COMBINATIONS = [
 ]
 
 
-# Features hpy-build's runtime does not have yet: strict, so the marker must
-# go as soon as the feature lands.
-NOT_YET_IN_OUR_RUNTIME = {
-    "compat09types": "custom types (HPyType_FromSpec, HPyField, _HPy_New) are not implemented yet",
-}
-
-
 @pytest.mark.parametrize("module", MODULES)
 @pytest.mark.parametrize("builder, runtime", COMBINATIONS)
 def test_behaviour_across_toolchains(builder, runtime, module, request, hpy09_python, tmp_path):
-    if runtime == "hpy_build" and module in NOT_YET_IN_OUR_RUNTIME:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=NOT_YET_IN_OUR_RUNTIME[module]))
     binaries = request.getfixturevalue("hpy09_binaries" if builder == "hpy09" else "hpy_build_binaries")
     report = _probe(runtime, module, binaries[module], hpy09_python, tmp_path)
     wrong = _mismatches(EXPECTED[module], report["results"])

@@ -64,6 +64,18 @@ typedef struct {
 
 #define HPySlot_SIG(SLOT) _HPySlot_SIG__##SLOT
 
+/* The optional fields (.doc, .readonly, .closure) may be left out: C++'s
+ * -Wextra would warn where C does not. */
+#if defined(__cplusplus) && defined(__GNUC__)
+#  define _HPyDef_OPTIONAL_BEGIN                                            \
+    _Pragma("GCC diagnostic push")                                          \
+    _Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")
+#  define _HPyDef_OPTIONAL_END _Pragma("GCC diagnostic pop")
+#else
+#  define _HPyDef_OPTIONAL_BEGIN
+#  define _HPyDef_OPTIONAL_END
+#endif
+
 #define HPyDef_SLOT_IMPL(SYM, IMPL, SLOT)                               \
     enum { SYM##_slot = SLOT };                                         \
     _HPyDef_SLOT(SYM, IMPL, SLOT, HPySlot_SIG(SLOT))
@@ -85,6 +97,7 @@ typedef struct {
 #define HPyDef_METH_IMPL(SYM, NAME, IMPL, SIG, ...)                     \
     HPyFunc_DECLARE(IMPL, SIG);                                         \
     HPyFunc_TRAMPOLINE(SYM##_trampoline, IMPL, SIG)                     \
+    _HPyDef_OPTIONAL_BEGIN                                              \
     HPyDef SYM = {                                                      \
         .kind = HPyDef_Kind_Meth,                                       \
         .meth = {                                                       \
@@ -94,12 +107,14 @@ typedef struct {
             .signature = SIG,                                           \
             __VA_ARGS__                                                 \
         }                                                               \
-    };
+    };                                                                  \
+    _HPyDef_OPTIONAL_END
 
 #define HPyDef_METH(SYM, NAME, SIG, ...) \
     HPyDef_METH_IMPL(SYM, NAME, SYM##_impl, SIG, __VA_ARGS__)
 
 #define HPyDef_MEMBER(SYM, NAME, TYPE, OFFSET, ...)                     \
+    _HPyDef_OPTIONAL_BEGIN                                              \
     HPyDef SYM = {                                                      \
         .kind = HPyDef_Kind_Member,                                     \
         .member = {                                                     \
@@ -108,11 +123,13 @@ typedef struct {
             .offset = OFFSET,                                           \
             __VA_ARGS__                                                 \
         }                                                               \
-    };
+    };                                                                  \
+    _HPyDef_OPTIONAL_END
 
 #define HPyDef_GET_IMPL(SYM, NAME, GETIMPL, ...)                        \
     HPyFunc_DECLARE(GETIMPL, HPyFunc_GETTER);                           \
     HPyFunc_TRAMPOLINE(SYM##_get_trampoline, GETIMPL, HPyFunc_GETTER)   \
+    _HPyDef_OPTIONAL_BEGIN                                              \
     HPyDef SYM = {                                                      \
         .kind = HPyDef_Kind_GetSet,                                     \
         .getset = {                                                     \
@@ -121,13 +138,15 @@ typedef struct {
             .getter_cpy_trampoline = (cpy_getter)SYM##_get_trampoline,  \
             __VA_ARGS__                                                 \
         }                                                               \
-    };
+    };                                                                  \
+    _HPyDef_OPTIONAL_END
 
 #define HPyDef_GET(SYM, NAME, ...) HPyDef_GET_IMPL(SYM, NAME, SYM##_get, __VA_ARGS__)
 
 #define HPyDef_SET_IMPL(SYM, NAME, SETIMPL, ...)                        \
     HPyFunc_DECLARE(SETIMPL, HPyFunc_SETTER);                           \
     HPyFunc_TRAMPOLINE(SYM##_set_trampoline, SETIMPL, HPyFunc_SETTER)   \
+    _HPyDef_OPTIONAL_BEGIN                                              \
     HPyDef SYM = {                                                      \
         .kind = HPyDef_Kind_GetSet,                                     \
         .getset = {                                                     \
@@ -136,7 +155,8 @@ typedef struct {
             .setter_cpy_trampoline = (cpy_setter)SYM##_set_trampoline,  \
             __VA_ARGS__                                                 \
         }                                                               \
-    };
+    };                                                                  \
+    _HPyDef_OPTIONAL_END
 
 #define HPyDef_SET(SYM, NAME, ...) HPyDef_SET_IMPL(SYM, NAME, SYM##_set, __VA_ARGS__)
 
@@ -145,6 +165,7 @@ typedef struct {
     HPyFunc_TRAMPOLINE(SYM##_get_trampoline, GETIMPL, HPyFunc_GETTER)   \
     HPyFunc_DECLARE(SETIMPL, HPyFunc_SETTER);                           \
     HPyFunc_TRAMPOLINE(SYM##_set_trampoline, SETIMPL, HPyFunc_SETTER)   \
+    _HPyDef_OPTIONAL_BEGIN                                              \
     HPyDef SYM = {                                                      \
         .kind = HPyDef_Kind_GetSet,                                     \
         .getset = {                                                     \
@@ -155,7 +176,8 @@ typedef struct {
             .setter_cpy_trampoline = (cpy_setter)SYM##_set_trampoline,  \
             __VA_ARGS__                                                 \
         }                                                               \
-    };
+    };                                                                  \
+    _HPyDef_OPTIONAL_END
 
 #define HPyDef_GETSET(SYM, NAME, ...) \
     HPyDef_GETSET_IMPL(SYM, NAME, SYM##_get, SYM##_set, __VA_ARGS__)

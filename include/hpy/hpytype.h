@@ -1,5 +1,6 @@
-/* Custom types: the spec structs are ABI (HPy 0.9.0). HPyType_FromSpec
- * itself is not implemented yet and raises SystemError. */
+/* Custom types: the spec structs are ABI (HPy 0.9.0). A pure HPy type's
+ * struct follows the built-in base's struct (TYPE_AsStruct finds it); a
+ * legacy type's struct starts with PyObject_HEAD. */
 #include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_HPYTYPE_H
 #define HPY_HPYTYPE_H
@@ -19,6 +20,12 @@ typedef struct {
     HPyType_SpecParam_Kind kind;
     HPy object;
 } HPyType_SpecParam;
+
+/* Declared by HPy 0.9 but used by none of its API; kept for source compatibility. */
+typedef struct {
+    cpy_vectorcallfunc cpy_trampoline;
+    HPyCallFunction impl;
+} HPyType_Vectorcall;
 
 #define HPy_TPFLAGS_DEFAULT ((1UL << 9) | (1UL << 18))
 #define HPy_TPFLAGS_BASETYPE (1UL << 10)

@@ -364,16 +364,6 @@ static int u_IsTrue(HPyContext *ctx, HPy h)
     return HPy_IsTrue(ctx, h);
 }
 
-static HPy u_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
-{
-    return HPyType_FromSpec(ctx, spec, params);
-}
-
-static HPy u_Type_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)
-{
-    return HPyType_GenericNew(ctx, type, args, nargs, kw);
-}
-
 static HPy u_GetAttr(HPyContext *ctx, HPy obj, HPy name)
 {
     return HPy_GetAttr(ctx, obj, name);
@@ -442,11 +432,6 @@ static void *u_AsStruct_Object(HPyContext *ctx, HPy h)
 static void *u_AsStruct_Legacy(HPyContext *ctx, HPy h)
 {
     return _HPy_AsStruct_Legacy(ctx, h);
-}
-
-static HPy u_New(HPyContext *ctx, HPy h_type, void **data)
-{
-    return _HPy_New(ctx, h_type, data);
 }
 
 static HPy u_Repr(HPyContext *ctx, HPy obj)
@@ -729,11 +714,6 @@ static void *u_AsStruct_List(HPyContext *ctx, HPy h)
     return _HPy_AsStruct_List(ctx, h);
 }
 
-static HPyType_BuiltinShape u_Type_GetBuiltinShape(HPyContext *ctx, HPy h_type)
-{
-    return _HPyType_GetBuiltinShape(ctx, h_type);
-}
-
 static int u_DelItem(HPyContext *ctx, HPy obj, HPy key)
 {
     return HPy_DelItem(ctx, obj, key);
@@ -792,11 +772,6 @@ static HPy u_Dict_Copy(HPyContext *ctx, HPy h)
 static int u_Slice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)
 {
     return HPySlice_Unpack(ctx, slice, start, stop, step);
-}
-
-static int u_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)
-{
-    return HPy_SetCallFunction(ctx, h, func);
 }
 
 void _hpy_universal_fill_ctx(HPyContext *ctx)
@@ -875,8 +850,8 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_Err_WarnEx = u_Err_WarnEx;
     ctx->ctx_Err_WriteUnraisable = u_Err_WriteUnraisable;
     ctx->ctx_IsTrue = u_IsTrue;
-    ctx->ctx_Type_FromSpec = u_Type_FromSpec;
-    ctx->ctx_Type_GenericNew = u_Type_GenericNew;
+    ctx->ctx_Type_FromSpec = ctx_Type_FromSpec;
+    ctx->ctx_Type_GenericNew = ctx_Type_GenericNew;
     ctx->ctx_GetAttr = u_GetAttr;
     ctx->ctx_GetAttr_s = u_GetAttr_s;
     ctx->ctx_HasAttr = u_HasAttr;
@@ -895,7 +870,7 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_Is = u_Is;
     ctx->ctx_AsStruct_Object = u_AsStruct_Object;
     ctx->ctx_AsStruct_Legacy = u_AsStruct_Legacy;
-    ctx->ctx_New = u_New;
+    ctx->ctx_New = ctx_New;
     ctx->ctx_Repr = u_Repr;
     ctx->ctx_Str = u_Str;
     ctx->ctx_ASCII = u_ASCII;
@@ -959,7 +934,7 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_AsStruct_Unicode = u_AsStruct_Unicode;
     ctx->ctx_AsStruct_Tuple = u_AsStruct_Tuple;
     ctx->ctx_AsStruct_List = u_AsStruct_List;
-    ctx->ctx_Type_GetBuiltinShape = u_Type_GetBuiltinShape;
+    ctx->ctx_Type_GetBuiltinShape = ctx_Type_GetBuiltinShape;
     ctx->ctx_DelItem = u_DelItem;
     ctx->ctx_DelItem_i = ctx_DelItem_i;
     ctx->ctx_DelItem_s = ctx_DelItem_s;
@@ -979,7 +954,7 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_Dict_Keys = u_Dict_Keys;
     ctx->ctx_Dict_Copy = u_Dict_Copy;
     ctx->ctx_Slice_Unpack = u_Slice_Unpack;
-    ctx->ctx_SetCallFunction = u_SetCallFunction;
+    ctx->ctx_SetCallFunction = ctx_SetCallFunction;
     ctx->ctx_Call = ctx_Call;
     ctx->ctx_CallMethod = ctx_CallMethod;
 }

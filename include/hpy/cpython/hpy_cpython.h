@@ -28,11 +28,72 @@ static inline HPyThreadState _hpy_threadstate(PyThreadState *ts)
     return s;
 }
 
+/* A pure HPy type's struct starts after its built-in base's struct, aligned
+ * for any member; ctx_type.c lays types out the same way. Named structs,
+ * because C++ forbids defining a type inside offsetof. */
+typedef union { long double ld; long long ll; double d; void *p; } _hpy_max_align;
+typedef struct { PyObject base; _hpy_max_align payload; } _hpy_head_Object;
+typedef struct { PyHeapTypeObject base; _hpy_max_align payload; } _hpy_head_Type;
+typedef struct { PyLongObject base; _hpy_max_align payload; } _hpy_head_Long;
+typedef struct { PyFloatObject base; _hpy_max_align payload; } _hpy_head_Float;
+typedef struct { PyUnicodeObject base; _hpy_max_align payload; } _hpy_head_Unicode;
+typedef struct { PyTupleObject base; _hpy_max_align payload; } _hpy_head_Tuple;
+typedef struct { PyListObject base; _hpy_max_align payload; } _hpy_head_List;
+#define _HPy_HEAD_SIZE(SHAPE) ((HPy_ssize_t)offsetof(_hpy_head_##SHAPE, payload))
+
 /* One context per extension binary: only its h_* constants are used. */
 extern _HPy_HIDDEN struct _HPyContext_s _hpy_cpython_ctx;
 static inline HPyContext *_HPyGetContext(void) { return &_hpy_cpython_ctx; }
 
 _HPy_HIDDEN void _hpy_fill_handles(HPyContext *ctx);
+
+/* tp_traverse of HPy types: runs impl on self's struct, visiting the PyObject
+ * each HPyField holds (ctx_type.c). */
+_HPy_HIDDEN int _hpy_call_traverse(HPyFunc_traverseproc impl, PyObject *self,
+                                   visitproc visit, void *arg);
+
+/* HPy_buffer and Py_buffer have the same fields; obj is an owned reference
+ * in both, so it moves from one to the other. */
+static inline void _hpy_buffer_h2py(const HPy_buffer *src, Py_buffer *dest)
+{
+    dest->buf = src->buf;
+    dest->obj = _h2py(src->obj);
+    dest->len = src->len;
+    dest->itemsize = src->itemsize;
+    dest->readonly = src->readonly;
+    dest->ndim = src->ndim;
+    dest->format = src->format;
+    dest->shape = src->shape;
+    dest->strides = src->strides;
+    dest->suboffsets = src->suboffsets;
+    dest->internal = src->internal;
+}
+
+static inline void _hpy_buffer_py2h(const Py_buffer *src, HPy_buffer *dest)
+{
+    dest->buf = src->buf;
+    dest->obj = _py2h(src->obj);
+    dest->len = src->len;
+    dest->itemsize = src->itemsize;
+    dest->readonly = src->readonly;
+    dest->ndim = src->ndim;
+    dest->format = src->format;
+    dest->shape = src->shape;
+    dest->strides = src->strides;
+    dest->suboffsets = src->suboffsets;
+    dest->internal = src->internal;
+}
+
+/* bf_getbuffer: on failure the view holds no object (CPython's rule). */
+static inline int _hpy_getbuffer_result(int res, const HPy_buffer *hbuf, Py_buffer *view)
+{
+    if (res < 0) {
+        view->obj = NULL;
+        return -1;
+    }
+    _hpy_buffer_h2py(hbuf, view);
+    return res;
+}
 
 /* PyInit_<ext>: fills the context and returns a PyModuleDef for multi-phase init. */
 _HPy_HIDDEN PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *hpydef, const char *name);
