@@ -488,8 +488,10 @@ static PyType_Slot Array_slots[] = {
     {Py_nb_true_divide, (void *)Array_true_divide},
     {Py_tp_richcompare, (void *)Array_richcompare},
     {Py_tp_repr, (void *)Array_repr},
+#ifdef Py_bf_getbuffer
     {Py_bf_getbuffer, (void *)Array_getbuffer},
     {Py_bf_releasebuffer, (void *)Array_releasebuffer},
+#endif
     {Py_tp_methods, (void *)Array_methods},
     {Py_tp_doc, (void *)"Array(iterable=()) -> a 1-D array of C doubles"},
     {0, NULL}
@@ -508,6 +510,12 @@ capi_array_exec(PyObject *module)
     PyObject *type = PyType_FromSpec(&Array_spec);
     if (type == NULL)
         return -1;
+#ifndef Py_bf_getbuffer
+    /* A PyType_Spec takes buffer slots from CPython 3.9 on; before, fill
+     * the heap type's own table (HPy_bf_getbuffer hides this difference). */
+    ((PyTypeObject *)type)->tp_as_buffer->bf_getbuffer = Array_getbuffer;
+    ((PyTypeObject *)type)->tp_as_buffer->bf_releasebuffer = Array_releasebuffer;
+#endif
     if (PyObject_SetAttrString(module, "Array", type) < 0) {
         Py_DECREF(type);
         return -1;
