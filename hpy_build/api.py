@@ -78,6 +78,8 @@ class Function(Member):
     ctx_returns_void: bool = False
     # Only meaningful inside a universal runtime (no CPython-ABI function).
     runtime_only: bool = False
+    # C statements the universal ABI's inline function runs before calling the context.
+    universal_guard: Optional[str] = None
 
     @property
     def ctx_return_type(self):
@@ -264,8 +266,10 @@ MEMBERS: List[Member] = [
     function(147, "int HPyErr_WarnEx(HPyContext *ctx, HPy category, const char *utf8_message, HPy_ssize_t stack_level)", call="PyErr_WarnEx"),
     function(148, "void HPyErr_WriteUnraisable(HPyContext *ctx, HPy obj)", call="PyErr_WriteUnraisable"),
     function(149, "int HPy_IsTrue(HPyContext *ctx, HPy h)", call="PyObject_IsTrue"),
-    function(150, "HPy HPyType_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)", pending=True),
-    function(151, "HPy HPyType_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)", pending=True),
+    function(150, "HPy HPyType_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)", impl=True,
+             # a universal module cannot make PyType_Slot arrays, but a hand-made one must not reach CPython
+             universal_guard='if (spec->legacy_slots != NULL) return HPyErr_SetString(ctx, ctx->h_TypeError, "HPyType_Spec.legacy_slots need the C API, which the universal ABI cannot use: build the module for the hybrid or cpython ABI");'),
+    function(151, "HPy HPyType_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)", impl=True),
     function(152, "HPy HPy_GetAttr(HPyContext *ctx, HPy obj, HPy name)", call="PyObject_GetAttr"),
     function(153, "HPy HPy_GetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name)", call="PyObject_GetAttrString"),
     function(154, "int HPy_HasAttr(HPyContext *ctx, HPy obj, HPy name)", call="PyObject_HasAttr"),
@@ -282,9 +286,9 @@ MEMBERS: List[Member] = [
     function(165, "HPy HPy_Type(HPyContext *ctx, HPy obj)", body="PyObject *t = (PyObject *)Py_TYPE(_h2py(obj)); Py_INCREF(t); return _py2h(t);"),
     function(166, "int HPy_TypeCheck(HPyContext *ctx, HPy obj, HPy type)", body="return PyObject_TypeCheck(_h2py(obj), (PyTypeObject *)_h2py(type));"),
     function(167, "int HPy_Is(HPyContext *ctx, HPy obj, HPy other)", body="return _h2py(obj) == _h2py(other);"),
-    function(168, "void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)", pending=True),
-    function(169, "void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)", pending=True),
-    function(170, "HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)", pending=True),
+    function(168, "void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)", impl=True),
+    function(169, "void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)", impl=True),
+    function(170, "HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)", impl=True),
     function(171, "HPy HPy_Repr(HPyContext *ctx, HPy obj)", call="PyObject_Repr"),
     function(172, "HPy HPy_Str(HPyContext *ctx, HPy obj)", call="PyObject_Str"),
     function(173, "HPy HPy_ASCII(HPyContext *ctx, HPy obj)", call="PyObject_ASCII"),
@@ -342,13 +346,13 @@ MEMBERS: List[Member] = [
     function(225, "void HPyGlobal_Store(HPyContext *ctx, HPyGlobal *global, HPy h)", body="PyObject *old = (PyObject *)global->_i; Py_XINCREF(_h2py(h)); global->_i = h._i; Py_XDECREF(old);"),
     function(226, "HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)", body="PyObject *o = (PyObject *)global._i; Py_XINCREF(o); return _py2h(o);"),
     function(227, "void _HPy_Dump(HPyContext *ctx, HPy h)", impl=True),
-    function(228, "void *_HPy_AsStruct_Type(HPyContext *ctx, HPy h)", pending=True),
-    function(229, "void *_HPy_AsStruct_Long(HPyContext *ctx, HPy h)", pending=True),
-    function(230, "void *_HPy_AsStruct_Float(HPyContext *ctx, HPy h)", pending=True),
-    function(231, "void *_HPy_AsStruct_Unicode(HPyContext *ctx, HPy h)", pending=True),
-    function(232, "void *_HPy_AsStruct_Tuple(HPyContext *ctx, HPy h)", pending=True),
-    function(233, "void *_HPy_AsStruct_List(HPyContext *ctx, HPy h)", pending=True),
-    function(234, "HPyType_BuiltinShape _HPyType_GetBuiltinShape(HPyContext *ctx, HPy h_type)", pending=True),
+    function(228, "void *_HPy_AsStruct_Type(HPyContext *ctx, HPy h)", impl=True),
+    function(229, "void *_HPy_AsStruct_Long(HPyContext *ctx, HPy h)", impl=True),
+    function(230, "void *_HPy_AsStruct_Float(HPyContext *ctx, HPy h)", impl=True),
+    function(231, "void *_HPy_AsStruct_Unicode(HPyContext *ctx, HPy h)", impl=True),
+    function(232, "void *_HPy_AsStruct_Tuple(HPyContext *ctx, HPy h)", impl=True),
+    function(233, "void *_HPy_AsStruct_List(HPyContext *ctx, HPy h)", impl=True),
+    function(234, "HPyType_BuiltinShape _HPyType_GetBuiltinShape(HPyContext *ctx, HPy h_type)", impl=True),
     function(235, "int HPy_DelItem(HPyContext *ctx, HPy obj, HPy key)", call="PyObject_DelItem"),
     function(236, "int HPy_DelItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)", impl=True),
     function(237, "int HPy_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)", impl=True),
@@ -374,7 +378,7 @@ MEMBERS: List[Member] = [
     function(257, "HPy HPyDict_Keys(HPyContext *ctx, HPy h)", call="PyDict_Keys"),
     function(258, "HPy HPyDict_Copy(HPyContext *ctx, HPy h)", call="PyDict_Copy"),
     function(259, "int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ssize_t *stop, HPy_ssize_t *step)", call="PySlice_Unpack"),
-    function(260, "int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)", pending=True),
+    function(260, "int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)", impl=True),
     function(261, "HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)", impl=True),
     function(262, "HPy HPy_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames)", impl=True),
 ]

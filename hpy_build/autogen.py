@@ -252,13 +252,16 @@ def gen_universal_api():
         attrs = "HPyAPI_FUNC _HPY_LEGACY " if _is_legacy(func) else "HPyAPI_FUNC "
         out.append(attrs + _fn_head(func.return_type, func.public_name, _params(func)))
         call = "ctx->%s(%s)" % (func.ctx_name, func.args)
+        guard = []
+        if func.universal_guard:
+            guard = ["#ifdef HPY_ABI_UNIVERSAL", func.universal_guard, "#endif"]
         if func.ctx_returns_void:
             body = [call + ";", "return HPy_NULL;"]
         elif func.return_type == "void":
             body = [call + ";"]
         else:
             body = ["return %s;" % call]
-        out += ["{"] + _indent(body) + ["}", ""]
+        out += ["{"] + guard[:1] + _indent(guard[1:2]) + guard[2:] + _indent(body) + ["}", ""]
     return _guard("HPY_UNIVERSAL_AUTOGEN_API_IMPL_H", out)
 
 

@@ -364,16 +364,6 @@ static int u_IsTrue(HPyContext *ctx, HPy h)
     return HPy_IsTrue(ctx, h);
 }
 
-static HPy u_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
-{
-    return HPyType_FromSpec(ctx, spec, params);
-}
-
-static HPy u_Type_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)
-{
-    return HPyType_GenericNew(ctx, type, args, nargs, kw);
-}
-
 static HPy u_GetAttr(HPyContext *ctx, HPy obj, HPy name)
 {
     return HPy_GetAttr(ctx, obj, name);
@@ -432,21 +422,6 @@ static int u_TypeCheck(HPyContext *ctx, HPy obj, HPy type)
 static int u_Is(HPyContext *ctx, HPy obj, HPy other)
 {
     return HPy_Is(ctx, obj, other);
-}
-
-static void *u_AsStruct_Object(HPyContext *ctx, HPy h)
-{
-    return _HPy_AsStruct_Object(ctx, h);
-}
-
-static void *u_AsStruct_Legacy(HPyContext *ctx, HPy h)
-{
-    return _HPy_AsStruct_Legacy(ctx, h);
-}
-
-static HPy u_New(HPyContext *ctx, HPy h_type, void **data)
-{
-    return _HPy_New(ctx, h_type, data);
 }
 
 static HPy u_Repr(HPyContext *ctx, HPy obj)
@@ -699,41 +674,6 @@ static HPy u_Global_Load(HPyContext *ctx, HPyGlobal global)
     return HPyGlobal_Load(ctx, global);
 }
 
-static void *u_AsStruct_Type(HPyContext *ctx, HPy h)
-{
-    return _HPy_AsStruct_Type(ctx, h);
-}
-
-static void *u_AsStruct_Long(HPyContext *ctx, HPy h)
-{
-    return _HPy_AsStruct_Long(ctx, h);
-}
-
-static void *u_AsStruct_Float(HPyContext *ctx, HPy h)
-{
-    return _HPy_AsStruct_Float(ctx, h);
-}
-
-static void *u_AsStruct_Unicode(HPyContext *ctx, HPy h)
-{
-    return _HPy_AsStruct_Unicode(ctx, h);
-}
-
-static void *u_AsStruct_Tuple(HPyContext *ctx, HPy h)
-{
-    return _HPy_AsStruct_Tuple(ctx, h);
-}
-
-static void *u_AsStruct_List(HPyContext *ctx, HPy h)
-{
-    return _HPy_AsStruct_List(ctx, h);
-}
-
-static HPyType_BuiltinShape u_Type_GetBuiltinShape(HPyContext *ctx, HPy h_type)
-{
-    return _HPyType_GetBuiltinShape(ctx, h_type);
-}
-
 static int u_DelItem(HPyContext *ctx, HPy obj, HPy key)
 {
     return HPy_DelItem(ctx, obj, key);
@@ -814,11 +754,6 @@ static int u_Slice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, HPy_ss
     return HPySlice_Unpack(ctx, slice, start, stop, step);
 }
 
-static int u_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)
-{
-    return HPy_SetCallFunction(ctx, h, func);
-}
-
 void _hpy_universal_fill_ctx(HPyContext *ctx)
 {
     _hpy_fill_handles(ctx);
@@ -895,8 +830,8 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_Err_WarnEx = u_Err_WarnEx;
     ctx->ctx_Err_WriteUnraisable = u_Err_WriteUnraisable;
     ctx->ctx_IsTrue = u_IsTrue;
-    ctx->ctx_Type_FromSpec = u_Type_FromSpec;
-    ctx->ctx_Type_GenericNew = u_Type_GenericNew;
+    ctx->ctx_Type_FromSpec = ctx_Type_FromSpec;
+    ctx->ctx_Type_GenericNew = ctx_Type_GenericNew;
     ctx->ctx_GetAttr = u_GetAttr;
     ctx->ctx_GetAttr_s = u_GetAttr_s;
     ctx->ctx_HasAttr = u_HasAttr;
@@ -913,9 +848,9 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_Type = u_Type;
     ctx->ctx_TypeCheck = u_TypeCheck;
     ctx->ctx_Is = u_Is;
-    ctx->ctx_AsStruct_Object = u_AsStruct_Object;
-    ctx->ctx_AsStruct_Legacy = u_AsStruct_Legacy;
-    ctx->ctx_New = u_New;
+    ctx->ctx_AsStruct_Object = ctx_AsStruct_Object;
+    ctx->ctx_AsStruct_Legacy = ctx_AsStruct_Legacy;
+    ctx->ctx_New = ctx_New;
     ctx->ctx_Repr = u_Repr;
     ctx->ctx_Str = u_Str;
     ctx->ctx_ASCII = u_ASCII;
@@ -973,13 +908,13 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_Global_Store = u_Global_Store;
     ctx->ctx_Global_Load = u_Global_Load;
     ctx->ctx_Dump = ctx_Dump;
-    ctx->ctx_AsStruct_Type = u_AsStruct_Type;
-    ctx->ctx_AsStruct_Long = u_AsStruct_Long;
-    ctx->ctx_AsStruct_Float = u_AsStruct_Float;
-    ctx->ctx_AsStruct_Unicode = u_AsStruct_Unicode;
-    ctx->ctx_AsStruct_Tuple = u_AsStruct_Tuple;
-    ctx->ctx_AsStruct_List = u_AsStruct_List;
-    ctx->ctx_Type_GetBuiltinShape = u_Type_GetBuiltinShape;
+    ctx->ctx_AsStruct_Type = ctx_AsStruct_Type;
+    ctx->ctx_AsStruct_Long = ctx_AsStruct_Long;
+    ctx->ctx_AsStruct_Float = ctx_AsStruct_Float;
+    ctx->ctx_AsStruct_Unicode = ctx_AsStruct_Unicode;
+    ctx->ctx_AsStruct_Tuple = ctx_AsStruct_Tuple;
+    ctx->ctx_AsStruct_List = ctx_AsStruct_List;
+    ctx->ctx_Type_GetBuiltinShape = ctx_Type_GetBuiltinShape;
     ctx->ctx_DelItem = u_DelItem;
     ctx->ctx_DelItem_i = ctx_DelItem_i;
     ctx->ctx_DelItem_s = ctx_DelItem_s;
@@ -999,7 +934,7 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_Dict_Keys = u_Dict_Keys;
     ctx->ctx_Dict_Copy = u_Dict_Copy;
     ctx->ctx_Slice_Unpack = u_Slice_Unpack;
-    ctx->ctx_SetCallFunction = u_SetCallFunction;
+    ctx->ctx_SetCallFunction = ctx_SetCallFunction;
     ctx->ctx_Call = ctx_Call;
     ctx->ctx_CallMethod = ctx_CallMethod;
 }

@@ -56,19 +56,33 @@ void ctx_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_Signature sig,
         a->result = _h2py(((HPyFunc_mod_create)func)(ctx, _py2h(a->spec)));
         return;
     }
-    case HPyFunc_GETBUFFERPROC:
-        ((_HPyFunc_args_GETBUFFERPROC *)args)->result = -1;
-        break;
-    case HPyFunc_TRAVERSEPROC:
-        /* a traverse cannot fail; nothing to visit until types exist */
-        ((_HPyFunc_args_TRAVERSEPROC *)args)->result = 0;
+    case HPyFunc_GETBUFFERPROC: {
+        _HPyFunc_args_GETBUFFERPROC *a = (_HPyFunc_args_GETBUFFERPROC *)args;
+        HPy_buffer hbuf;
+        int res;
+        memset(&hbuf, 0, sizeof(hbuf));
+        res = ((HPyFunc_getbufferproc)func)(ctx, _py2h(a->self), &hbuf, a->flags);
+        a->result = _hpy_getbuffer_result(res, &hbuf, a->view);
         return;
+    }
+    case HPyFunc_RELEASEBUFFERPROC: {
+        _HPyFunc_args_RELEASEBUFFERPROC *a = (_HPyFunc_args_RELEASEBUFFERPROC *)args;
+        HPy_buffer hbuf;
+        _hpy_buffer_py2h(a->view, &hbuf);
+        ((HPyFunc_releasebufferproc)func)(ctx, _py2h(a->self), &hbuf);
+        return;
+    }
+    case HPyFunc_TRAVERSEPROC: {
+        _HPyFunc_args_TRAVERSEPROC *a = (_HPyFunc_args_TRAVERSEPROC *)args;
+        a->result = _hpy_call_traverse((HPyFunc_traverseproc)func, a->self, a->visit, a->arg);
+        return;
+    }
     default:
         if (_hpy_call_positional(ctx, sig, func, args))
             return;
         break;
     }
-    /* Buffers, capsule destructors: they come with custom types and capsules. */
+    /* Capsule destructors: they come with capsules. */
     PyErr_Format(PyExc_SystemError,
                  "HPyFunc signature %d is not supported yet by the hpy-build runtime", (int)sig);
 }

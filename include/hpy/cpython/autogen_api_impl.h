@@ -447,22 +447,12 @@ HPyAPI_FUNC int HPy_IsTrue(HPyContext *ctx, HPy h)
 
 HPyAPI_FUNC HPy HPyType_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
 {
-    (void)ctx;
-    (void)spec;
-    (void)params;
-    PyErr_SetString(PyExc_SystemError, "HPyType_FromSpec is not implemented yet by hpy-build");
-    return HPy_NULL;
+    return ctx_Type_FromSpec(ctx, spec, params);
 }
 
 HPyAPI_FUNC HPy HPyType_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)
 {
-    (void)ctx;
-    (void)type;
-    (void)args;
-    (void)nargs;
-    (void)kw;
-    PyErr_SetString(PyExc_SystemError, "HPyType_GenericNew is not implemented yet by hpy-build");
-    return HPy_NULL;
+    return ctx_Type_GenericNew(ctx, type, args, nargs, kw);
 }
 
 HPyAPI_FUNC HPy HPy_GetAttr(HPyContext *ctx, HPy obj, HPy name)
@@ -559,27 +549,17 @@ HPyAPI_FUNC int HPy_Is(HPyContext *ctx, HPy obj, HPy other)
 
 HPyAPI_FUNC void *_HPy_AsStruct_Object(HPyContext *ctx, HPy h)
 {
-    (void)ctx;
-    (void)h;
-    PyErr_SetString(PyExc_SystemError, "_HPy_AsStruct_Object is not implemented yet by hpy-build");
-    return NULL;
+    return ctx_AsStruct_Object(ctx, h);
 }
 
 HPyAPI_FUNC void *_HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
 {
-    (void)ctx;
-    (void)h;
-    PyErr_SetString(PyExc_SystemError, "_HPy_AsStruct_Legacy is not implemented yet by hpy-build");
-    return NULL;
+    return ctx_AsStruct_Legacy(ctx, h);
 }
 
 HPyAPI_FUNC HPy _HPy_New(HPyContext *ctx, HPy h_type, void **data)
 {
-    (void)ctx;
-    (void)h_type;
-    (void)data;
-    PyErr_SetString(PyExc_SystemError, "_HPy_New is not implemented yet by hpy-build");
-    return HPy_NULL;
+    return ctx_New(ctx, h_type, data);
 }
 
 HPyAPI_FUNC HPy HPy_Repr(HPyContext *ctx, HPy obj)
@@ -916,58 +896,37 @@ HPyAPI_FUNC void _HPy_Dump(HPyContext *ctx, HPy h)
 
 HPyAPI_FUNC void *_HPy_AsStruct_Type(HPyContext *ctx, HPy h)
 {
-    (void)ctx;
-    (void)h;
-    PyErr_SetString(PyExc_SystemError, "_HPy_AsStruct_Type is not implemented yet by hpy-build");
-    return NULL;
+    return ctx_AsStruct_Type(ctx, h);
 }
 
 HPyAPI_FUNC void *_HPy_AsStruct_Long(HPyContext *ctx, HPy h)
 {
-    (void)ctx;
-    (void)h;
-    PyErr_SetString(PyExc_SystemError, "_HPy_AsStruct_Long is not implemented yet by hpy-build");
-    return NULL;
+    return ctx_AsStruct_Long(ctx, h);
 }
 
 HPyAPI_FUNC void *_HPy_AsStruct_Float(HPyContext *ctx, HPy h)
 {
-    (void)ctx;
-    (void)h;
-    PyErr_SetString(PyExc_SystemError, "_HPy_AsStruct_Float is not implemented yet by hpy-build");
-    return NULL;
+    return ctx_AsStruct_Float(ctx, h);
 }
 
 HPyAPI_FUNC void *_HPy_AsStruct_Unicode(HPyContext *ctx, HPy h)
 {
-    (void)ctx;
-    (void)h;
-    PyErr_SetString(PyExc_SystemError, "_HPy_AsStruct_Unicode is not implemented yet by hpy-build");
-    return NULL;
+    return ctx_AsStruct_Unicode(ctx, h);
 }
 
 HPyAPI_FUNC void *_HPy_AsStruct_Tuple(HPyContext *ctx, HPy h)
 {
-    (void)ctx;
-    (void)h;
-    PyErr_SetString(PyExc_SystemError, "_HPy_AsStruct_Tuple is not implemented yet by hpy-build");
-    return NULL;
+    return ctx_AsStruct_Tuple(ctx, h);
 }
 
 HPyAPI_FUNC void *_HPy_AsStruct_List(HPyContext *ctx, HPy h)
 {
-    (void)ctx;
-    (void)h;
-    PyErr_SetString(PyExc_SystemError, "_HPy_AsStruct_List is not implemented yet by hpy-build");
-    return NULL;
+    return ctx_AsStruct_List(ctx, h);
 }
 
 HPyAPI_FUNC HPyType_BuiltinShape _HPyType_GetBuiltinShape(HPyContext *ctx, HPy h_type)
 {
-    (void)ctx;
-    (void)h_type;
-    PyErr_SetString(PyExc_SystemError, "_HPyType_GetBuiltinShape is not implemented yet by hpy-build");
-    return (HPyType_BuiltinShape)-2;
+    return ctx_Type_GetBuiltinShape(ctx, h_type);
 }
 
 HPyAPI_FUNC int HPy_DelItem(HPyContext *ctx, HPy obj, HPy key)
@@ -1098,11 +1057,7 @@ HPyAPI_FUNC int HPySlice_Unpack(HPyContext *ctx, HPy slice, HPy_ssize_t *start, 
 
 HPyAPI_FUNC int HPy_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func)
 {
-    (void)ctx;
-    (void)h;
-    (void)func;
-    PyErr_SetString(PyExc_SystemError, "HPy_SetCallFunction is not implemented yet by hpy-build");
-    return (int)-1;
+    return ctx_SetCallFunction(ctx, h, func);
 }
 
 HPyAPI_FUNC HPy HPy_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames)

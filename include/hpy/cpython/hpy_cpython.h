@@ -34,6 +34,54 @@ static inline HPyContext *_HPyGetContext(void) { return &_hpy_cpython_ctx; }
 
 _HPy_HIDDEN void _hpy_fill_handles(HPyContext *ctx);
 
+/* tp_traverse of HPy types: runs impl on self's struct, visiting the PyObject
+ * each HPyField holds (ctx_type.c). */
+_HPy_HIDDEN int _hpy_call_traverse(HPyFunc_traverseproc impl, PyObject *self,
+                                   visitproc visit, void *arg);
+
+/* HPy_buffer and Py_buffer have the same fields; obj is an owned reference
+ * in both, so it moves from one to the other. */
+static inline void _hpy_buffer_h2py(const HPy_buffer *src, Py_buffer *dest)
+{
+    dest->buf = src->buf;
+    dest->obj = _h2py(src->obj);
+    dest->len = src->len;
+    dest->itemsize = src->itemsize;
+    dest->readonly = src->readonly;
+    dest->ndim = src->ndim;
+    dest->format = src->format;
+    dest->shape = src->shape;
+    dest->strides = src->strides;
+    dest->suboffsets = src->suboffsets;
+    dest->internal = src->internal;
+}
+
+static inline void _hpy_buffer_py2h(const Py_buffer *src, HPy_buffer *dest)
+{
+    dest->buf = src->buf;
+    dest->obj = _py2h(src->obj);
+    dest->len = src->len;
+    dest->itemsize = src->itemsize;
+    dest->readonly = src->readonly;
+    dest->ndim = src->ndim;
+    dest->format = src->format;
+    dest->shape = src->shape;
+    dest->strides = src->strides;
+    dest->suboffsets = src->suboffsets;
+    dest->internal = src->internal;
+}
+
+/* bf_getbuffer: on failure the view holds no object (CPython's rule). */
+static inline int _hpy_getbuffer_result(int res, const HPy_buffer *hbuf, Py_buffer *view)
+{
+    if (res < 0) {
+        view->obj = NULL;
+        return -1;
+    }
+    _hpy_buffer_h2py(hbuf, view);
+    return res;
+}
+
 /* PyInit_<ext>: fills the context and returns a PyModuleDef for multi-phase init. */
 _HPy_HIDDEN PyObject *_HPyModuleDef_AsPyInit(HPyModuleDef *hpydef, const char *name);
 _HPy_HIDDEN PyModuleDef *_HPyModuleDef_CreatePyModuleDef(HPyModuleDef *hpydef, const char *name);

@@ -66,49 +66,25 @@
     static int SYM(PyObject *self, Py_buffer *view, int flags)              \
     {                                                                       \
         HPy_buffer hbuf;                                                    \
-        int res = IMPL(_HPyGetContext(), _py2h(self), &hbuf, flags);        \
-        if (res < 0)                                                        \
-            return res;                                                     \
-        view->buf = hbuf.buf;                                               \
-        view->obj = _h2py(hbuf.obj);                                        \
-        view->len = hbuf.len;                                               \
-        view->itemsize = hbuf.itemsize;                                     \
-        view->readonly = hbuf.readonly;                                     \
-        view->ndim = hbuf.ndim;                                             \
-        view->format = hbuf.format;                                         \
-        view->shape = hbuf.shape;                                           \
-        view->strides = hbuf.strides;                                       \
-        view->suboffsets = hbuf.suboffsets;                                 \
-        view->internal = hbuf.internal;                                     \
-        return res;                                                         \
+        int res;                                                            \
+        memset(&hbuf, 0, sizeof(hbuf));                                     \
+        res = IMPL(_HPyGetContext(), _py2h(self), &hbuf, flags);            \
+        return _hpy_getbuffer_result(res, &hbuf, view);                     \
     }
 
+/* The view keeps its obj: PyBuffer_Release drops it after this returns. */
 #define _HPyFunc_TRAMPOLINE_HPyFunc_RELEASEBUFFERPROC(SYM, IMPL)            \
     static void SYM(PyObject *self, Py_buffer *view)                        \
     {                                                                       \
         HPy_buffer hbuf;                                                    \
-        hbuf.buf = view->buf;                                               \
-        hbuf.obj = _py2h(view->obj);                                        \
-        hbuf.len = view->len;                                               \
-        hbuf.itemsize = view->itemsize;                                     \
-        hbuf.readonly = view->readonly;                                     \
-        hbuf.ndim = view->ndim;                                             \
-        hbuf.format = view->format;                                         \
-        hbuf.shape = view->shape;                                           \
-        hbuf.strides = view->strides;                                       \
-        hbuf.suboffsets = view->suboffsets;                                 \
-        hbuf.internal = view->internal;                                     \
+        _hpy_buffer_py2h(view, &hbuf);                                      \
         IMPL(_HPyGetContext(), _py2h(self), &hbuf);                         \
     }
 
-/* Unreachable until custom types exist (HPyType_FromSpec raises SystemError
- * for now); then the type's layout gives this its object data. Visiting
- * nothing is the safe answer meanwhile. */
 #define _HPyFunc_TRAMPOLINE_HPyFunc_TRAVERSEPROC(SYM, IMPL)                 \
     static int SYM(PyObject *self, visitproc visit, void *arg)              \
     {                                                                       \
-        (void)self; (void)visit; (void)arg; (void)IMPL;                     \
-        return 0;                                                           \
+        return _hpy_call_traverse(IMPL, self, visit, arg);                  \
     }
 
 /* tp_destroy is called by the runtime's own dealloc, never by CPython. */

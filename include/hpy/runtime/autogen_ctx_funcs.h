@@ -6,19 +6,32 @@
 
 /* Hand-written CPython implementations, in hpy_build/src/runtime/. */
 HPyAPI_IMPL HPy ctx_CallTupleDict(HPyContext *ctx, HPy callable, HPy args, HPy kw);
+HPyAPI_IMPL HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params);
+HPyAPI_IMPL HPy ctx_Type_GenericNew(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw);
 HPyAPI_IMPL HPy ctx_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx);
 HPyAPI_IMPL HPy ctx_GetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key);
 HPyAPI_IMPL int ctx_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value);
 HPyAPI_IMPL int ctx_SetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key, HPy value);
+HPyAPI_IMPL void *ctx_AsStruct_Object(HPyContext *ctx, HPy h);
+HPyAPI_IMPL void *ctx_AsStruct_Legacy(HPyContext *ctx, HPy h);
+HPyAPI_IMPL HPy ctx_New(HPyContext *ctx, HPy h_type, void **data);
 HPyAPI_IMPL HPy ctx_Tuple_FromArray(HPyContext *ctx, HPy items[], HPy_ssize_t n);
 HPyAPI_IMPL HPyTracker ctx_Tracker_New(HPyContext *ctx, HPy_ssize_t size);
 HPyAPI_IMPL int ctx_Tracker_Add(HPyContext *ctx, HPyTracker ht, HPy h);
 HPyAPI_IMPL void ctx_Tracker_ForgetAll(HPyContext *ctx, HPyTracker ht);
 HPyAPI_IMPL void ctx_Tracker_Close(HPyContext *ctx, HPyTracker ht);
 HPyAPI_IMPL void ctx_Dump(HPyContext *ctx, HPy h);
+HPyAPI_IMPL void *ctx_AsStruct_Type(HPyContext *ctx, HPy h);
+HPyAPI_IMPL void *ctx_AsStruct_Long(HPyContext *ctx, HPy h);
+HPyAPI_IMPL void *ctx_AsStruct_Float(HPyContext *ctx, HPy h);
+HPyAPI_IMPL void *ctx_AsStruct_Unicode(HPyContext *ctx, HPy h);
+HPyAPI_IMPL void *ctx_AsStruct_Tuple(HPyContext *ctx, HPy h);
+HPyAPI_IMPL void *ctx_AsStruct_List(HPyContext *ctx, HPy h);
+HPyAPI_IMPL HPyType_BuiltinShape ctx_Type_GetBuiltinShape(HPyContext *ctx, HPy h_type);
 HPyAPI_IMPL int ctx_DelItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx);
 HPyAPI_IMPL int ctx_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key);
 HPyAPI_IMPL HPy ctx_Compile_s(HPyContext *ctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind);
+HPyAPI_IMPL int ctx_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *func);
 HPyAPI_IMPL HPy ctx_Call(HPyContext *ctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames);
 HPyAPI_IMPL HPy ctx_CallMethod(HPyContext *ctx, HPy name, const HPy *args, size_t nargs, HPy kwnames);
 

@@ -375,6 +375,9 @@ HPyAPI_FUNC int HPy_IsTrue(HPyContext *ctx, HPy h)
 
 HPyAPI_FUNC HPy HPyType_FromSpec(HPyContext *ctx, HPyType_Spec *spec, HPyType_SpecParam *params)
 {
+#ifdef HPY_ABI_UNIVERSAL
+    if (spec->legacy_slots != NULL) return HPyErr_SetString(ctx, ctx->h_TypeError, "HPyType_Spec.legacy_slots need the C API, which the universal ABI cannot use: build the module for the hybrid or cpython ABI");
+#endif
     return ctx->ctx_Type_FromSpec(ctx, spec, params);
 }
 
