@@ -76,7 +76,7 @@ array_new_sized(HPyContext *ctx, HPy type, HPy_ssize_t n, ArrayObject **out)
 }
 
 static HPy
-array_new_like_self(HPyContext *ctx, HPy_ssize_t n, ArrayObject **out)
+array_zeros(HPyContext *ctx, HPy_ssize_t n, ArrayObject **out)
 {
     HPy type, result;
     type = HPyGlobal_Load(ctx, g_ArrayType);
@@ -214,7 +214,7 @@ zeros_impl(HPyContext *ctx, HPy self, HPy arg)
         HPyErr_SetString(ctx, ctx->h_ValueError, "negative dimensions are not allowed");
         return HPy_NULL;
     }
-    return array_new_like_self(ctx, n, &array);
+    return array_zeros(ctx, n, &array);
 }
 
 /* ------------------------------------------------------------------ */
