@@ -17,7 +17,6 @@
  *   a view exists.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "hpy.h"
 
@@ -73,18 +72,6 @@ array_new_sized(HPyContext *ctx, HPy type, HPy_ssize_t n, ArrayObject **out)
     array->exports = 0;
     *out = array;
     return h;
-}
-
-static HPy
-array_zeros(HPyContext *ctx, HPy_ssize_t n, ArrayObject **out)
-{
-    HPy type, result;
-    type = HPyGlobal_Load(ctx, g_ArrayType);
-    if (HPy_IsNull(type))
-        return HPy_NULL;
-    result = array_new_sized(ctx, type, n, out);
-    HPy_Close(ctx, type);
-    return result;
 }
 
 /* The doubles of any iterable of numbers, in a new malloc'ed block. */
@@ -201,7 +188,7 @@ zeros_impl(HPyContext *ctx, HPy self, HPy arg)
 {
     ArrayObject *array;
     HPy_ssize_t n;
-    HPy index;
+    HPy index, type, result;
     (void)self;
     index = HPy_Index(ctx, arg);    /* "'float' object cannot be interpreted as an integer" */
     if (HPy_IsNull(index))
@@ -214,7 +201,12 @@ zeros_impl(HPyContext *ctx, HPy self, HPy arg)
         HPyErr_SetString(ctx, ctx->h_ValueError, "negative dimensions are not allowed");
         return HPy_NULL;
     }
-    return array_zeros(ctx, n, &array);
+    type = HPyGlobal_Load(ctx, g_ArrayType);
+    if (HPy_IsNull(type))
+        return HPy_NULL;
+    result = array_new_sized(ctx, type, n, &array);
+    HPy_Close(ctx, type);
+    return result;
 }
 
 /* ------------------------------------------------------------------ */
