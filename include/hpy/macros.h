@@ -9,7 +9,7 @@
 /* In a tp_richcompare: return the result of comparing two C values. */
 #define HPy_RETURN_RICHCOMPARE(ctx, val1, val2, op)                     \
     do {                                                                \
-        bool _hpy_cmp;                                                  \
+        bool _hpy_cmp = false; /* HPy_FatalError returns to the compiler */ \
         switch (op) {                                                   \
         case HPy_EQ: _hpy_cmp = ((val1) == (val2)); break;              \
         case HPy_NE: _hpy_cmp = ((val1) != (val2)); break;              \

@@ -165,7 +165,8 @@ static int hpy_type_clear(PyObject *self)
     return 0;
 }
 
-/* tp_dealloc of HPy types with tp_traverse or tp_destroy. Called for the
+/* tp_dealloc of HPy types with tp_traverse, tp_destroy or object members
+ * (HPy 0.9 leaks those without a tp_traverse). Called for the
  * whole HPy part of the hierarchy at once, also as the base dealloc of a
  * Python subclass (subtype_dealloc has then run finalizers and cleared the
  * subclass's __dict__ and weakrefs). */
@@ -209,6 +210,16 @@ static void hpy_type_dealloc(PyObject *self)
 
     data = object_data(self);
     hpy_type_clear(self);
+    /* object members hold references even where no tp_traverse visits them */
+    for (t = tp; t != NULL; t = t->tp_base) {
+        PyMemberDef *m;
+        if (type_extra(t) == NULL || t->tp_members == NULL)
+            continue;
+        for (m = t->tp_members; m->name != NULL; m++) {
+            if (m->type == T_OBJECT || m->type == T_OBJECT_EX)
+                Py_CLEAR(*(PyObject **)((char *)self + m->offset));
+        }
+    }
     for (t = tp; t != NULL; t = t->tp_base) {
         hpy_type_extra *extra = type_extra(t);
         if (extra != NULL && extra->destroy != NULL)
@@ -238,11 +249,19 @@ static void set_call_function(PyObject *obj, cpy_vectorcallfunc func)
     memcpy((char *)obj + Py_TYPE(obj)->tp_vectorcall_offset, &f, sizeof(f));
 }
 
+/* Python subclasses keep the offset and tp_call but, before 3.12, lose
+ * the flag; their instances are still called through the field. */
+static int has_call_protocol(PyTypeObject *tp)
+{
+    return tp->tp_vectorcall_offset > 0 &&
+           (PyType_HasFeature(tp, HPy_TPFLAGS_HAVE_VECTORCALL) || tp->tp_call == PyVectorcall_Call);
+}
+
 /* Every new instance starts with its type's HPy_tp_call, if it has one. */
 static void init_call_function(PyObject *obj)
 {
     PyTypeObject *tp = Py_TYPE(obj);
-    if (PyType_HasFeature(tp, HPy_TPFLAGS_HAVE_VECTORCALL) && tp->tp_vectorcall_offset > 0) {
+    if (has_call_protocol(tp)) {
         hpy_type_extra *extra = nearest_extra(tp);
         if (extra != NULL && extra->default_call != NULL)
             set_call_function(obj, extra->default_call);
@@ -268,7 +287,7 @@ HPyAPI_IMPL int ctx_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *fun
     PyObject *obj = _h2py(h);
     PyTypeObject *tp = Py_TYPE(obj);
     (void)ctx;
-    if (!PyType_HasFeature(tp, HPy_TPFLAGS_HAVE_VECTORCALL) || tp->tp_vectorcall_offset <= 0) {
+    if (!has_call_protocol(tp)) {
         PyErr_Format(PyExc_TypeError, "type '%.50s' does not implement the HPy call protocol",
                      tp->tp_name);
         return -1;
@@ -453,7 +472,7 @@ static int build(HPyType_Spec *spec, hpy_type_extra *extra, HPy_ssize_t head,
     PyGetSetDef *legacy_getsets = NULL;
     Py_ssize_t n_defs = 0, n_legacy = 0, i;
     HPyDef **d;
-    int has_new = 0, explicit_offset = 0;
+    int has_new = 0, explicit_offset = 0, has_object_member = 0;
     HPy_ssize_t member_shift;
 
     for (d = spec->defines; d != NULL && *d != NULL; d++)
@@ -580,6 +599,8 @@ static int build(HPyType_Spec *spec, hpy_type_extra *extra, HPy_ssize_t head,
         m->offset = (*d)->member.offset + member_shift;
         m->flags = (*d)->member.readonly ? READONLY : 0;
         m->doc = (*d)->member.doc;
+        if (m->type == T_OBJECT || m->type == T_OBJECT_EX)
+            has_object_member = !extra->legacy_dealloc;
         if (is_vectorcalloffset(m->name)) {
             explicit_offset = 1;
             b->vectorcall_offset = m->offset;
@@ -632,7 +653,7 @@ static int build(HPyType_Spec *spec, hpy_type_extra *extra, HPy_ssize_t head,
             b->slots[b->n_slots++].pfunc = (void *)vectorcall_new;
         }
     }
-    if (extra->traverse != NULL || extra->destroy != NULL) {
+    if (extra->traverse != NULL || extra->destroy != NULL || has_object_member) {
         b->slots[b->n_slots].slot = Py_tp_dealloc;
         b->slots[b->n_slots++].pfunc = (void *)hpy_type_dealloc;
     }
