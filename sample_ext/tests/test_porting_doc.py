@@ -42,8 +42,11 @@ def test_guide_has_excerpts():
     assert fences == len([p for p in found if p.endswith(".c")])
 
 
-@pytest.mark.parametrize("path, excerpt", excerpts(),
-                         ids=lambda x: x if "\n" not in x else None)
+EXCERPTS = excerpts()
+
+
+@pytest.mark.parametrize("path, excerpt", EXCERPTS,
+                         ids=["%d-%s" % (i, path) for i, (path, _) in enumerate(EXCERPTS)])
 def test_excerpt_is_in_its_source(path, excerpt):
     with open(os.path.join(ROOT, path), encoding="utf-8") as f:
         source = [line.strip() for line in f]
