@@ -29,6 +29,7 @@ from hpy_sample._sample import (
     str_info,
     word_counts,
 )
+from hpy_sample._array import Array, zeros
 
 __version__ = "0.1.0"
 
@@ -38,4 +39,5 @@ __all__ = [
     "fib_cache_clear", "fib_cache_size", "greet", "long_roundtrip", "make_record",
     "map_list", "pack_widths", "poly", "record_get", "shout", "square", "squares",
     "stats", "str_info", "word_counts",
+    "Array", "zeros",
 ]
