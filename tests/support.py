@@ -57,18 +57,24 @@ class HPyCompiler:
                 extra_postargs=WARNINGS + options["extra_compile_args"])
         return self._objects[abi]
 
-    def compile(self, source, abi, name, build_dir):
-        """Build ``source`` as module ``name``; return the binary's path."""
+    def compile(self, source, abi, name, build_dir, cplusplus=None):
+        """Build ``source`` as module ``name``; return the binary's path.
+
+        ``cplusplus="c++11"`` compiles the source as C++ of that standard.
+        """
         build_dir.mkdir(parents=True, exist_ok=True)
-        c_file = build_dir / (name.rpartition(".")[2] + ".c")
+        suffix = ".cpp" if cplusplus else ".c"
+        c_file = build_dir / (name.rpartition(".")[2] + suffix)
         c_file.write_text(source)
         options = hpy_abi.compile_options(abi)
+        std = ["-std=" + cplusplus] if cplusplus else []
         ext = Extension(
             name, sources=[str(c_file)],
             define_macros=options["define_macros"],
             include_dirs=options["include_dirs"] + [TEST_INCLUDE],
             extra_objects=self.shared_objects(abi),
-            extra_compile_args=WARNINGS + options["extra_compile_args"])
+            extra_compile_args=WARNINGS + std + options["extra_compile_args"],
+            language="c++" if cplusplus else None)
         return _build(ext, abi, build_dir)
 
 
