@@ -301,7 +301,7 @@ MEMBERS: List[Member] = [
     function(181, "const char *HPyBytes_AsString(HPyContext *ctx, HPy h)", call="PyBytes_AsString"),
     function(182, "const char *HPyBytes_AS_STRING(HPyContext *ctx, HPy h)", call="PyBytes_AS_STRING"),
     function(183, "HPy HPyBytes_FromString(HPyContext *ctx, const char *bytes)", call="PyBytes_FromString"),
-    function(184, "HPy HPyBytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len)", call="PyBytes_FromStringAndSize"),
+    function(184, "HPy HPyBytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len)", body='/* CPython would hand out len bytes of uninitialised memory */ if (bytes == NULL) { PyErr_SetString(PyExc_ValueError, "NULL char * passed to HPyBytes_FromStringAndSize"); return HPy_NULL; } return _py2h(PyBytes_FromStringAndSize(bytes, len));'),
     function(185, "HPy HPyUnicode_FromString(HPyContext *ctx, const char *utf8)", call="PyUnicode_FromString"),
     function(186, "int HPyUnicode_Check(HPyContext *ctx, HPy h)", call="PyUnicode_Check"),
     function(187, "HPy HPyUnicode_AsASCIIString(HPyContext *ctx, HPy h)", call="PyUnicode_AsASCIIString"),

@@ -89,6 +89,13 @@ static HPy bytes_negative_size_impl(HPyContext *ctx, HPy self)
     return HPyBytes_FromStringAndSize(ctx, "x", -1);
 }
 
+HPyDef_METH(bytes_from_null, "bytes_from_null", HPyFunc_O)
+static HPy bytes_from_null_impl(HPyContext *ctx, HPy self, HPy size)
+{
+    (void)self;
+    return HPyBytes_FromStringAndSize(ctx, NULL, HPyLong_AsSsize_t(ctx, size));
+}
+
 /* ---- unicode ---- */
 
 HPyDef_METH(unicode_constant, "unicode_constant", HPyFunc_NOARGS)
@@ -206,7 +213,7 @@ T_METH_N(substring,
 
 static HPyDef *module_defines[] = {
     &bytes_check, &bytes_size, &bytes_get_size, &bytes_as_string, &bytes_AS_STRING,
-    &bytes_from_string, &bytes_constants, &bytes_negative_size,
+    &bytes_from_string, &bytes_constants, &bytes_negative_size, &bytes_from_null,
     &unicode_constant, &unicode_from_string, &unicode_check, &as_ascii, &as_latin1, &as_utf8,
     &utf8_and_size, &utf8_without_size, &from_wide_char, &decode_fs_default,
     &decode_fs_default_and_size, &encode_fs_default, &read_char, &decode_ascii,
@@ -259,6 +266,14 @@ def test_bytes_from_string(mod):
     assert all(type(b) is bytes for b in mod.bytes_constants())
     with pytest.raises(SystemError, match="Negative size"):
         mod.bytes_negative_size()
+
+
+@pytest.mark.parametrize("size", [-1, 0, 5])
+def test_bytes_from_null_is_refused(mod, size):
+    """CPython would return uninitialised memory; HPy 0.9 raises, and so do we."""
+    with pytest.raises(ValueError) as error:
+        mod.bytes_from_null(size)
+    assert str(error.value) == "NULL char * passed to HPyBytes_FromStringAndSize"
 
 
 # ---- unicode ----------------------------------------------------------------

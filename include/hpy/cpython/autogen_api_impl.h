@@ -646,7 +646,7 @@ HPyAPI_FUNC HPy HPyBytes_FromString(HPyContext *ctx, const char *bytes)
 HPyAPI_FUNC HPy HPyBytes_FromStringAndSize(HPyContext *ctx, const char *bytes, HPy_ssize_t len)
 {
     (void)ctx;
-    return _py2h(PyBytes_FromStringAndSize(bytes, len));
+    /* CPython would hand out len bytes of uninitialised memory */ if (bytes == NULL) { PyErr_SetString(PyExc_ValueError, "NULL char * passed to HPyBytes_FromStringAndSize"); return HPy_NULL; } return _py2h(PyBytes_FromStringAndSize(bytes, len));
 }
 
 HPyAPI_FUNC HPy HPyUnicode_FromString(HPyContext *ctx, const char *utf8)
