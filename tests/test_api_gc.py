@@ -414,12 +414,21 @@ def test_long_chain_is_freed_without_deep_recursion(mod):
     assert mod.counts()[0] == start + 300000
 
 
+def test_referents_are_the_fields(mod):
+    """As in HPy 0.9: an HPy type's instance reports its fields, not its type."""
+    first, second = object(), object()
+    n = mod.Node(1)
+    n.a, n.b = first, second
+    assert sorted(map(id, gc.get_referents(n))) == sorted([id(first), id(second)])
+
+
 @pytest.mark.skipif(sys.version_info < (3, 9), reason="heap type instances visit their type from 3.9")
-def test_cycle_through_the_type(mod):
-    cls = mod.new_node_type()
-    cls.instance = cls(1)  # type -> dict -> instance -> type
-    r = weakref.ref(cls)
-    del cls
+def test_cycle_through_a_python_subclass_is_collected(mod):
+    class Sub(mod.new_node_type()):
+        pass
+    Sub.instance = Sub(1)  # type -> dict -> instance -> type
+    r = weakref.ref(Sub)
+    del Sub
     gc.collect()
     assert r() is None
 
