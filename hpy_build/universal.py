@@ -61,7 +61,7 @@ def load(name, path, spec=None):
     """Load the universal binary at ``path`` as the module ``name`` and return it.
 
     ``spec`` is the module's ``importlib`` spec (the import stubs pass their
-    own); without one, a spec is made whose origin is ``path``. The module
+    own); the module's spec has ``path`` as its origin either way. The module
     gets ``__spec__``, ``__loader__``, ``__package__`` and ``__file__`` as an
     import would give it, and is not put into ``sys.modules``.
 
@@ -74,13 +74,9 @@ def load(name, path, spec=None):
     if not os.path.isfile(path):
         raise ImportError("no HPy module binary at %s" % path, name=name, path=path)
     match = _FILE_NAME.search(os.path.basename(path))
-    if match is None:
-        raise HPyABIError(
-            "HPy extension module '%s' at path '%s': could not find HPy ABI tag encoded "
-            "in the filename. (Expected a name such as '%s.hpy0.so': build it with "
-            "--hpy-abi=universal; CPython-ABI binaries are imported directly, without "
-            "hpy_build)" % (name, path, name.rpartition(".")[2]), name=name, path=path)
-    cpython_tag = match.group("cpython")
+    # without a tag, the runtime reads the binary's version to say what it should be called
+    file_major = int(match.group("major")) if match else -1
+    cpython_tag = match.group("cpython") if match else None
     if cpython_tag is not None:
         running = "cp%d%d" % sys.version_info[:2]
         if sys.implementation.name != "cpython" or cpython_tag != running:
@@ -90,7 +86,10 @@ def load(name, path, spec=None):
                 name=name, path=path)
     if spec is None:
         spec = importlib.machinery.ModuleSpec(name, None, origin=path)
-    module = _runtime().load(name, path, spec, int(match.group("major")),
-                             cpython_tag is not None, HPyABIError)
+    elif spec.origin != path:
+        # An import stub's spec: the stub's loader (for reload), the binary's origin.
+        spec = importlib.machinery.ModuleSpec(spec.name, spec.loader, origin=path)
+    spec.has_location = True  # a file, so repr(module) says "from <path>" as for any extension
+    module = _runtime().load(name, path, spec, file_major, cpython_tag is not None, HPyABIError)
     _set_import_attributes(module, spec, path)
     return module

@@ -20,6 +20,34 @@ typedef struct {
     PyObject *(*create)(PyObject *, PyModuleDef *);
 } _HPyPyModuleDef;
 
+/* Raises exc. HPy 0.9's own tests compare some of its messages exactly, so
+ * there HPy's words are the whole message and our advice follows as a
+ * PEP 678 note: tracebacks print it after the message from 3.11 on; before,
+ * it is kept in __notes__ where tools such as pytest show it. */
+HPyAPI_IMPL void _hpy_raise_with_note(PyObject *exc, PyObject *note)
+{
+    PyObject *done;
+#if PY_VERSION_HEX >= 0x030B0000
+    done = PyObject_CallMethod(exc, "add_note", "O", note);
+#else
+    PyObject *notes = PyList_New(1);
+    done = NULL;
+    if (notes != NULL) {
+        Py_INCREF(note);
+        PyList_SET_ITEM(notes, 0, note);
+        if (PyObject_SetAttrString(exc, "__notes__", notes) == 0) {
+            done = Py_None;
+            Py_INCREF(done);
+        }
+        Py_DECREF(notes);
+    }
+#endif
+    if (done == NULL)
+        return;  /* the error that stopped us (a MemoryError) is raised instead */
+    Py_DECREF(done);
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+}
+
 static int method_flags(HPyFunc_Signature sig)
 {
     switch (sig) {
@@ -52,11 +80,16 @@ static int fill_methods(PyMethodDef *methods, HPyModuleDef *hpydef, const char *
             continue;
         flags = method_flags(meth->signature);
         if (flags < 0) {
-            PyErr_Format(PyExc_ValueError,
-                         "Unsupported HPyMeth signature: method '%s' of module %s has "
-                         "signature %d; a method takes HPyFunc_NOARGS, HPyFunc_O, "
-                         "HPyFunc_VARARGS or HPyFunc_KEYWORDS",
-                         meth->name, name, (int)meth->signature);
+            PyObject *exc = PyObject_CallFunction(PyExc_ValueError, "s",
+                                                  "Unsupported HPyMeth signature");
+            PyObject *note = PyUnicode_FromFormat(
+                "method '%s' of module %s has signature %d; a method takes HPyFunc_NOARGS, "
+                "HPyFunc_O, HPyFunc_VARARGS or HPyFunc_KEYWORDS",
+                meth->name, name, (int)meth->signature);
+            if (exc != NULL && note != NULL)
+                _hpy_raise_with_note(exc, note);
+            Py_XDECREF(exc);
+            Py_XDECREF(note);
             return -1;
         }
         methods[n].ml_name = meth->name;

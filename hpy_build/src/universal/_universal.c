@@ -45,27 +45,29 @@ static PyObject *import_error(PyObject *name, const char *path, const char *form
     return NULL;
 }
 
-/* An ABI mismatch: raises abi_error(message, name=, path=), an ImportError
- * that is also HPy 0.9's RuntimeError (hpy_build.universal.HPyABIError). */
+/* An ABI mismatch: raises error_class(message, name=, path=), an ImportError
+ * that is also HPy 0.9's RuntimeError (hpy_build.universal.HPyABIError).
+ * The message is HPy 0.9's; what to do follows as a note. */
 static PyObject *abi_error(PyObject *error_class, PyObject *name, const char *path,
-                           const char *format, ...)
+                           const char *advice, const char *format, ...)
 {
     va_list vargs;
-    PyObject *msg, *py_path, *args = NULL, *kwargs = NULL, *exc = NULL;
+    PyObject *msg, *py_path, *note, *args = NULL, *kwargs = NULL, *exc = NULL;
     va_start(vargs, format);
     msg = PyUnicode_FromFormatV(format, vargs);
     va_end(vargs);
     py_path = PyUnicode_DecodeFSDefault(path);
+    note = PyUnicode_FromFormat("%s: %s", path, advice);
     if (msg != NULL && py_path != NULL) {
         args = PyTuple_Pack(1, msg);
         kwargs = Py_BuildValue("{s:O,s:O}", "name", name, "path", py_path);
     }
-    if (args != NULL && kwargs != NULL)
+    if (args != NULL && kwargs != NULL && note != NULL)
         exc = PyObject_Call(error_class, args, kwargs);
-    if (exc != NULL) {
-        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-        Py_DECREF(exc);
-    }
+    if (exc != NULL)
+        _hpy_raise_with_note(exc, note);
+    Py_XDECREF(exc);
+    Py_XDECREF(note);
     Py_XDECREF(msg);
     Py_XDECREF(py_path);
     Py_XDECREF(args);
@@ -84,18 +86,19 @@ static PyObject *load(PyObject *self, PyObject *args)
     PyObject *name, *spec, *module, *error_class;
     const char *path, *dotted, *shortname;
     char *kept_name;
-    unsigned int file_major;
+    int file_major;  /* -1: the file name has no .hpy<N> tag */
     int hybrid;
     void *lib;
     version_func get_major, get_minor;
     init_ctx_func init_ctx;
     init_func init;
     uint32_t major, minor;
+    char advice[256];
     HPyModuleDef *hpydef;
     PyModuleDef *pydef;
     (void)self;
 
-    if (!PyArg_ParseTuple(args, "UsOIpO:load", &name, &path, &spec, &file_major, &hybrid,
+    if (!PyArg_ParseTuple(args, "UsOipO:load", &name, &path, &spec, &file_major, &hybrid,
                           &error_class))
         return NULL;
     dotted = PyUnicode_AsUTF8(name);
@@ -123,23 +126,37 @@ static PyObject *load(PyObject *self, PyObject *args)
 
     major = get_major();
     minor = get_minor();
-    if (major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR)
-        return abi_error(error_class, name, path,
+    if (major != HPY_ABI_VERSION || minor > HPY_ABI_VERSION_MINOR) {
+        snprintf(advice, sizeof(advice),
+                 "this hpy-build runtime loads HPy ABI %d.0 to %d.%d; rebuild the module with "
+                 "this hpy-build, or install an hpy-build that supports ABI %u.%u",
+                 HPY_ABI_VERSION, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR,
+                 (unsigned)major, (unsigned)minor);
+        return abi_error(error_class, name, path, advice,
             "HPy extension module '%s' requires unsupported version of the HPy runtime. "
-            "Requested version: %u.%u. Current HPy version: %d.%d. (%s: this hpy-build "
-            "runtime loads HPy ABI %d.0 to %d.%d; rebuild the module with this hpy-build, "
-            "or install an hpy-build that supports ABI %u.%u)",
-            dotted, (unsigned)major, (unsigned)minor, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR,
-            path, HPY_ABI_VERSION, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR,
-            (unsigned)major, (unsigned)minor);
-    if (major != file_major)
-        return abi_error(error_class, name, path,
+            "Requested version: %u.%u. Current HPy version: %d.%d.",
+            dotted, (unsigned)major, (unsigned)minor, HPY_ABI_VERSION, HPY_ABI_VERSION_MINOR);
+    }
+    if (file_major < 0) {
+        snprintf(advice, sizeof(advice),
+                 "name it like '%s.hpy%u.so', as a universal build (--hpy-abi=universal) does; "
+                 "CPython-ABI binaries are imported directly, without hpy_build",
+                 shortname, (unsigned)major);
+        return abi_error(error_class, name, path, advice,
+            "HPy extension module '%s' at path '%s': could not find HPy ABI tag encoded in "
+            "the filename. The extension claims to be compiled with HPy ABI version: %u.%u.",
+            dotted, path, (unsigned)major, (unsigned)minor);
+    }
+    if (major != (uint32_t)file_major) {
+        snprintf(advice, sizeof(advice),
+                 "the file was renamed or mis-built: a binary for ABI %u is named .hpy%u",
+                 (unsigned)major, (unsigned)major);
+        return abi_error(error_class, name, path, advice,
             "HPy extension module '%s' at path '%s': mismatch between the HPy ABI tag "
             "encoded in the filename and the major version requested by the HPy extension "
-            "itself. Major version tag parsed from filename: %u. Requested version: %u.%u. "
-            "(the file was renamed or mis-built: a binary for ABI %u is named .hpy%u)",
-            dotted, path, file_major, (unsigned)major, (unsigned)minor,
-            (unsigned)major, (unsigned)major);
+            "itself. Major version tag parsed from filename: %u. Requested version: %u.%u.",
+            dotted, path, (unsigned)file_major, (unsigned)major, (unsigned)minor);
+    }
 
     init_ctx(&universal_ctx);
     hpydef = init();

@@ -47,6 +47,9 @@ static inline HPyContext *_HPyGetContext(void) { return &_hpy_cpython_ctx; }
 
 _HPy_HIDDEN void _hpy_fill_handles(HPyContext *ctx);
 
+/* Raises exc with note as its PEP 678 note: HPy's words, then our advice. */
+_HPy_HIDDEN void _hpy_raise_with_note(PyObject *exc, PyObject *note);
+
 /* tp_traverse of HPy types: runs impl on self's struct, visiting the PyObject
  * each HPyField holds (ctx_type.c). */
 _HPy_HIDDEN int _hpy_call_traverse(HPyFunc_traverseproc impl, PyObject *self,
