@@ -8,6 +8,13 @@ _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
+def hpy09_sdist(tmp_path_factory):
+    """The extracted hpy 0.9.0 sdist (its tests and example projects)."""
+    import hpy09_source
+    return hpy09_source.download(tmp_path_factory.mktemp("hpy09-sdist"))
+
+
+@pytest.fixture(scope="session")
 def hpy_compiler(tmp_path_factory):
     return HPyCompiler(tmp_path_factory.mktemp("hpy-objects"))
 

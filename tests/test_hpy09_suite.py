@@ -14,12 +14,13 @@ hybrid ABIs. Deselected, each for its reason:
 """
 import os
 import re
+import shutil
 import sys
-import tarfile
 
 import pytest
 
-from test_hpy09_compat import NETWORK_ERRORS, _clean_env, _run
+import hpy09_source
+from test_hpy09_compat import _clean_env, _run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIM = os.path.join(HERE, "hpy09", "suite_shim")
@@ -30,27 +31,6 @@ DESELECTED = ["-k", "not debug and not trace",
               "--deselect=test/test_support.py::test_source_dump"]
 
 
-def _pip(python, *args, cwd):
-    result = _run([python, "-m", "pip", "--disable-pip-version-check"] + list(args), cwd)
-    if result.returncode != 0:
-        if NETWORK_ERRORS.search(result.stdout):
-            pytest.skip("the package index is unreachable: pip %s failed with:\n%s"
-                        % (" ".join(map(str, args)), result.stdout[-2000:]))
-        pytest.fail("pip %s failed:\n%s" % (" ".join(map(str, args)), result.stdout))
-
-
-@pytest.fixture(scope="module")
-def hpy09_test_dir(tmp_path_factory):
-    """``test/`` of the hpy 0.9.0 sdist."""
-    where = tmp_path_factory.mktemp("hpy09-sdist")
-    _pip(sys.executable, "download", "--no-deps", "--no-binary", ":all:",
-         "-d", str(where), "hpy==0.9.0", cwd=where)
-    with tarfile.open(str(where / "hpy-0.9.0.tar.gz")) as sdist:
-        members = [m for m in sdist.getmembers() if m.name.startswith("hpy-0.9.0/test/")]
-        sdist.extractall(str(where), members=members)
-    return where / "hpy-0.9.0" / "test"
-
-
 @pytest.fixture(scope="module")
 def suite_python(tmp_path_factory):
     """A venv of this interpreter with what HPy's suite imports besides pytest."""
@@ -58,13 +38,15 @@ def suite_python(tmp_path_factory):
     created = _run([sys.executable, "-m", "venv", "--system-site-packages", venv], venv)
     assert created.returncode == 0, created.stdout
     python = venv / "bin" / "python"
-    _pip(python, "install", "filelock", "pytest-xdist", cwd=venv)
+    hpy09_source.pip(python, "install", "filelock", "pytest-xdist", cwd=venv)
     return python
 
 
 @pytest.mark.skipif(sys.implementation.name != "cpython", reason="runs the cpython and hybrid ABIs too")
-def test_hpy09_own_suite_passes(hpy09_test_dir, suite_python):
-    suite_root = hpy09_test_dir.parent
+def test_hpy09_own_suite_passes(hpy09_sdist, suite_python, tmp_path):
+    # only test/: the sdist's own hpy/ package must not shadow the shim
+    suite_root = tmp_path / "suite"
+    shutil.copytree(str(hpy09_sdist / "test"), str(suite_root / "test"))
     result = _run([suite_python, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q",
                    "--tb=short", "-rfE", "test"] + DESELECTED, suite_root,
                   env=_clean_env(PYTHONPATH=os.pathsep.join([SHIM, REPO_ROOT])))
