@@ -1,14 +1,9 @@
 """Custom types on every CPython 3.8-3.13 found: type creation differs between
 versions (vectorcall before 3.9, metaclasses before 3.12, the type name's
 storage from 3.11), so build a CPython-ABI module of types for each and run it."""
-import json
-import subprocess
-
 import pytest
 
-from buildtools import pyenv_cpythons
-from hpy_build import abi as hpy_abi
-from support import TEST_INCLUDE
+from support import each_pyenv_cpython, run_cpython_abi_module
 from test_api_gc import SOURCE as GC_SOURCE
 
 # extra types on top of test_api_gc's: a call function, a float shape, a metaclass
@@ -85,12 +80,13 @@ r = sys.getrefcount(mod.Plain)
 objs = [mod.Plain(i) for i in range(100)]
 del objs
 out["type refs flat"] = sys.getrefcount(mod.Plain) == r
-cls = mod.new_node_type()
-cls.instance = cls(1)
-w = weakref.ref(cls)
-del cls
+class Sub(mod.new_node_type()):
+    pass
+Sub.instance = Sub(1)
+w = weakref.ref(Sub)
+del Sub
 gc.collect()
-out["type cycle freed"] = w() is None or sys.version_info < (3, 9)
+out["subclass cycle freed"] = w() is None or sys.version_info < (3, 9)
 weak = mod.Weak()
 r = weakref.ref(weak)
 del weak
@@ -101,38 +97,10 @@ print(json.dumps(out))
 EXPECTED = {
     "counts": [3, 1, 1], "call": [20, 1, 0], "sub call": 10,
     "meta": ["Meta", "an instance of Meta", "mytest", 0], "tag": 9, "python class tag": 0,
-    "type refs flat": True, "type cycle freed": True,
+    "type refs flat": True, "subclass cycle freed": True,
     "weakref": True,
 }
 
-CONFIG = "import json, sysconfig; print(json.dumps([sysconfig.get_paths()['include'], " \
-         "sysconfig.get_config_var('EXT_SUFFIX')]))"
-
-
-def _params():
-    found = pyenv_cpythons()
-    if not found:
-        return [pytest.param(None, marks=pytest.mark.skip(
-            reason="no CPython 3.8-3.13 under `pyenv root`/versions"), id="none")]
-    return [pytest.param(python, id="cpython-" + version) for version, python in found]
-
-
-@pytest.mark.parametrize("python", _params())
+@pytest.mark.parametrize("python", each_pyenv_cpython())
 def test_types_on_each_cpython(python, tmp_path):
-    include, suffix = json.loads(subprocess.run([python, "-c", CONFIG], check=True,
-                                                capture_output=True, text=True).stdout)
-    options = hpy_abi.compile_options("cpython")
-    source = tmp_path / "mytest.c"
-    source.write_text(MODULE)
-    binary = tmp_path / ("mytest" + suffix)
-    command = ["cc", "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror",
-               *options["extra_compile_args"],
-               *["-D" + name for name, _ in options["define_macros"]],
-               *["-I" + d for d in options["include_dirs"]], "-I" + include,
-               "-I" + TEST_INCLUDE,
-               str(source), *options["extra_sources"], "-o", str(binary)]
-    compiled = subprocess.run(command, capture_output=True, text=True)
-    assert compiled.returncode == 0, compiled.stderr
-    result = subprocess.run([python, "-c", PROBE, str(binary)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == EXPECTED
+    assert run_cpython_abi_module(python, MODULE, PROBE, tmp_path) == EXPECTED
