@@ -4,9 +4,12 @@ Shared helper and runtime sources are compiled once per ABI and session;
 each snippet then costs one compile and one link.
 """
 import importlib.util
+import json
 import os
+import subprocess
 import sysconfig
 
+import pytest
 from setuptools import Distribution, Extension
 from setuptools.command.build_ext import build_ext
 
@@ -91,3 +94,42 @@ def import_binary(name, path, abi):
         spec.loader.exec_module(module)
         return module
     return load_universal(name, path)
+
+
+# ---- the CPython ABI built for another interpreter --------------------------
+
+_INTERPRETER_CONFIG = ("import json, sysconfig; print(json.dumps([sysconfig.get_paths()['include'], "
+                       "sysconfig.get_config_var('EXT_SUFFIX')]))")
+
+
+def each_pyenv_cpython():
+    """pytest params, one per CPython 3.8-3.13 that pyenv provides."""
+    from buildtools import pyenv_cpythons
+    found = pyenv_cpythons()
+    if not found:
+        return [pytest.param(None, marks=pytest.mark.skip(
+            reason="no CPython 3.8-3.13 under `pyenv root`/versions"), id="none")]
+    return [pytest.param(python, id="cpython-" + version) for version, python in found]
+
+
+def run_cpython_abi_module(python, source, probe, tmp_path):
+    """Build ``source`` as the CPython-ABI module ``mytest`` for ``python``, then
+    run ``probe`` there with the binary's path as ``sys.argv[1]``; its stdout as JSON."""
+    config = subprocess.run([python, "-c", _INTERPRETER_CONFIG], check=True,
+                            stdout=subprocess.PIPE, universal_newlines=True)
+    include, suffix = json.loads(config.stdout)
+    options = hpy_abi.compile_options("cpython")
+    c_file = tmp_path / "mytest.c"
+    c_file.write_text(source)
+    binary = tmp_path / ("mytest" + suffix)
+    command = (["cc", "-shared", "-fPIC", "-O1"] + WARNINGS + options["extra_compile_args"]
+               + ["-D" + name for name, _ in options["define_macros"]]
+               + ["-I" + d for d in options["include_dirs"] + [TEST_INCLUDE, include]]
+               + [str(c_file)] + options["extra_sources"] + ["-o", str(binary)])
+    compiled = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True)
+    assert compiled.returncode == 0, compiled.stdout
+    result = subprocess.run([python, "-c", probe, str(binary)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

@@ -4,6 +4,8 @@ import sys
 
 import pytest
 
+from support import each_pyenv_cpython, run_cpython_abi_module
+
 SOURCE = r"""
 #include "hpytest.h"
 
@@ -225,39 +227,8 @@ print(json.dumps([repr(p), p.x, Point.__doc__, Point.__module__, len(m), m[1], m
 """
 
 
-def _cpythons():
-    from buildtools import pyenv_cpythons
-    found = pyenv_cpythons()
-    if not found:
-        return [pytest.param(None, marks=pytest.mark.skip(
-            reason="no CPython 3.8-3.13 under `pyenv root`/versions"), id="none")]
-    return [pytest.param(python, id="cpython-" + version) for version, python in found]
-
-
-@pytest.mark.parametrize("python", _cpythons())
+@pytest.mark.parametrize("python", each_pyenv_cpython())
 def test_cpython_abi_on_every_cpython(python, tmp_path):
-    import json
-    import subprocess
-    from hpy_build import abi as hpy_abi
-    from support import TEST_INCLUDE, WARNINGS
-    config = subprocess.run([python, "-c", "import json, sysconfig; print(json.dumps(["
-                             "sysconfig.get_paths()['include'], sysconfig.get_config_var('EXT_SUFFIX')]))"],
-                            check=True, stdout=subprocess.PIPE, universal_newlines=True)
-    include, suffix = json.loads(config.stdout)
-    options = hpy_abi.compile_options("cpython")
-    source = tmp_path / "mytest.c"
-    source.write_text(SOURCE)
-    binary = tmp_path / ("mytest" + suffix)
-    command = (["cc", "-shared", "-fPIC", "-O1"] + WARNINGS + options["extra_compile_args"]
-               + ["-D" + name for name, _ in options["define_macros"]]
-               + ["-I" + d for d in options["include_dirs"] + [TEST_INCLUDE, include]]
-               + [str(source)] + options["extra_sources"] + ["-o", str(binary)])
-    compiled = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True)
-    assert compiled.returncode == 0, compiled.stdout
-    result = subprocess.run([python, "-c", VERSIONS_PROBE, str(binary)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, universal_newlines=True)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [
+    assert run_cpython_abi_module(python, SOURCE, VERSIONS_PROBE, tmp_path) == [
         "mytest.Point(x=1, y='a', label=None)", 1, "A point in the plane", "mytest",
         3, "b", "a", "c", False, [3, 3, 1], 3]
