@@ -48,7 +48,8 @@ HPyAPI_IMPL void _hpy_raise_with_note(PyObject *exc, PyObject *note)
     PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
 }
 
-static int method_flags(HPyFunc_Signature sig)
+/* The PyMethodDef flags of a method signature; -1 if sig is none. */
+HPyAPI_IMPL int _hpy_method_flags(HPyFunc_Signature sig)
 {
     switch (sig) {
     case HPyFunc_NOARGS: return METH_NOARGS;
@@ -78,7 +79,7 @@ static int fill_methods(PyMethodDef *methods, HPyModuleDef *hpydef, const char *
         int flags;
         if ((*def)->kind != HPyDef_Kind_Meth)
             continue;
-        flags = method_flags(meth->signature);
+        flags = _hpy_method_flags(meth->signature);
         if (flags < 0) {
             PyObject *exc = PyObject_CallFunction(PyExc_ValueError, "s",
                                                   "Unsupported HPyMeth signature");

@@ -317,17 +317,6 @@ HPyAPI_IMPL int ctx_SetCallFunction(HPyContext *ctx, HPy h, HPyCallFunction *fun
 
 /* ---- HPyType_Spec -> PyType_Spec ----------------------------------------- */
 
-static int method_flags(HPyFunc_Signature sig)
-{
-    switch (sig) {
-    case HPyFunc_NOARGS: return METH_NOARGS;
-    case HPyFunc_O: return METH_O;
-    case HPyFunc_VARARGS: return METH_FASTCALL;
-    case HPyFunc_KEYWORDS: return METH_FASTCALL | METH_KEYWORDS;
-    default: return -1;
-    }
-}
-
 static int is_vectorcalloffset(const char *name)
 {
     return strcmp(name, "__vectorcalloffset__") == 0;
@@ -574,7 +563,7 @@ static int build(HPyType_Spec *spec, hpy_type_extra *extra, HPy_ssize_t head,
             PyMethodDef *m = &b->methods[b->n_methods++];
             m->ml_name = def->meth.name;
             m->ml_meth = (PyCFunction)(HPyCFunction)def->meth.cpy_trampoline;
-            m->ml_flags = method_flags(def->meth.signature);
+            m->ml_flags = _hpy_method_flags(def->meth.signature);
             m->ml_doc = def->meth.doc;
             if (m->ml_flags < 0) {
                 PyErr_SetString(PyExc_ValueError, "Unsupported HPyMeth signature");

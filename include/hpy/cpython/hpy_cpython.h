@@ -47,6 +47,8 @@ static inline HPyContext *_HPyGetContext(void) { return &_hpy_cpython_ctx; }
 
 _HPy_HIDDEN void _hpy_fill_handles(HPyContext *ctx);
 
+_HPy_HIDDEN int _hpy_method_flags(HPyFunc_Signature sig);
+
 /* Raises exc with note as its PEP 678 note: HPy's words, then our advice. */
 _HPy_HIDDEN void _hpy_raise_with_note(PyObject *exc, PyObject *note);
 
