@@ -78,7 +78,28 @@ HPyAPI_IMPL int ctx_DelItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
 HPyAPI_IMPL void ctx_Dump(HPyContext *ctx, HPy h)
 {
     (void)ctx;
+#ifdef PYPY_VERSION
+    /* cpyext has no _PyObject_Dump: the same facts, through the public API */
+    {
+        PyObject *obj = _h2py(h), *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        if (obj == NULL)
+            fprintf(stderr, "<object at NULL>\n");
+        else {
+            fprintf(stderr, "object address  : %p\n", (void *)obj);
+            fprintf(stderr, "object refcount : %ld\n", (long)Py_REFCNT(obj));
+            fprintf(stderr, "object type name: %s\n", Py_TYPE(obj)->tp_name);
+            fprintf(stderr, "object repr     : ");
+            if (PyObject_Print(obj, stderr, 0) < 0)
+                PyErr_Clear();
+            fprintf(stderr, "\n");
+        }
+        fflush(stderr);
+        PyErr_Restore(type, value, tb);
+    }
+#else
     _PyObject_Dump(_h2py(h));
+#endif
 }
 
 HPyAPI_IMPL HPy ctx_Compile_s(HPyContext *ctx, const char *utf8_source,

@@ -173,10 +173,14 @@ static void hpy_type_dealloc(PyObject *self)
     }
     if (PyType_IS_GC(tp)) {
         PyObject_GC_UnTrack(self);
+#ifdef PYPY_VERSION
+        dealloc_hierarchy(self, tp);  /* cpyext has no trashcan */
+#else
         /* a long chain of objects is freed iteratively, not by recursion */
         Py_TRASHCAN_BEGIN(self, hpy_type_dealloc)
         dealloc_hierarchy(self, tp);
         Py_TRASHCAN_END
+#endif
     }
     else {
         dealloc_hierarchy(self, tp);
@@ -739,7 +743,7 @@ static int check_layout(PyTypeObject *tp, HPyType_BuiltinShape shape, int has_st
     return 0;
 }
 
-#if PY_VERSION_HEX < 0x030C0000
+#if PY_VERSION_HEX < 0x030C0000 && !defined(PYPY_VERSION)
 /* Before 3.12 CPython cannot make a type from a spec with a metaclass: make
  * it without, then move it into an instance of the metaclass and let
  * PyType_Ready rebuild what points back at the type (its dict). */
@@ -879,6 +883,15 @@ HPyAPI_IMPL HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *hspec, HPyType_
     meta = metaclass_from_params(params);
 #if PY_VERSION_HEX >= 0x030C0000
     result = PyType_FromMetaclass(meta, NULL, &spec, bases);
+#elif defined(PYPY_VERSION)
+    if (meta != NULL) {
+        PyErr_SetString(PyExc_TypeError,
+                        "HPyType_SpecParam_Metaclass is not supported by PyPy's C-API emulation "
+                        "(the CPython ABI on PyPy)");
+        result = NULL;
+    }
+    else
+        result = PyType_FromSpecWithBases(&spec, bases);
 #else
     if (meta != NULL)
         result = from_spec_with_metaclass(&spec, bases, meta, b.n_members);
