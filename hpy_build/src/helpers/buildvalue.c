@@ -93,10 +93,10 @@ check_brackets(HPyContext *ctx, const char *fmt)
             }
         }
     }
-    if (ok && depth > 0)
-        ok = 0;
-    if (!ok && !HPyErr_Occurred(ctx))
+    if (depth > 0) {
         format_error(ctx, "unmatched", open[0]);
+        ok = 0;
+    }
     if (open != small)
         free(open);
     return ok;
@@ -121,30 +121,30 @@ typedef struct {
     Frame small_frames[8];
 } Stacks;
 
-/* Makes room for one more element in an array that starts in `small`. */
-static int
-reserve(HPyContext *ctx, void **array, size_t *cap, size_t used, size_t elem,
+/* Room for one more element in `array` (which may still be `small`): the
+ * array to use from now on, or NULL with MemoryError set. */
+static void *
+reserve(HPyContext *ctx, void *array, size_t *cap, size_t used, size_t elem,
         void *small)
 {
     size_t new_cap;
     void *bigger;
     if (used < *cap)
-        return 1;
+        return array;
     new_cap = *cap * 2;
     if (new_cap > ((size_t)-1) / 2 / elem) {
         HPyErr_NoMemory(ctx);
-        return 0;
+        return NULL;
     }
-    bigger = (*array == small) ? malloc(new_cap * elem) : realloc(*array, new_cap * elem);
+    bigger = (array == small) ? malloc(new_cap * elem) : realloc(array, new_cap * elem);
     if (bigger == NULL) {
         HPyErr_NoMemory(ctx);
-        return 0;
+        return NULL;
     }
-    if (*array == small)
+    if (array == small)
         memcpy(bigger, small, used * elem);
-    *array = bigger;
     *cap = new_cap;
-    return 1;
+    return bigger;
 }
 
 /* Pushes a new value (owned by the stacks from now on); it completes a key
@@ -153,11 +153,13 @@ static int
 push_value(HPyContext *ctx, Stacks *st, HPy h)
 {
     Frame *top;
-    if (!reserve(ctx, (void **)&st->vals, &st->cap_vals, st->n_vals, sizeof(HPy),
-                 st->small_vals)) {
+    HPy *vals = (HPy *)reserve(ctx, st->vals, &st->cap_vals, st->n_vals, sizeof(HPy),
+                               st->small_vals);
+    if (vals == NULL) {
         HPy_Close(ctx, h);
         return 0;
     }
+    st->vals = vals;
     st->vals[st->n_vals++] = h;
     top = &st->frames[st->n_frames - 1];
     if (top->closer == '}')
@@ -168,9 +170,11 @@ push_value(HPyContext *ctx, Stacks *st, HPy h)
 static int
 push_frame(HPyContext *ctx, Stacks *st, char closer)
 {
-    if (!reserve(ctx, (void **)&st->frames, &st->cap_frames, st->n_frames, sizeof(Frame),
-                 st->small_frames))
+    Frame *frames = (Frame *)reserve(ctx, st->frames, &st->cap_frames, st->n_frames,
+                                     sizeof(Frame), st->small_frames);
+    if (frames == NULL)
         return 0;
+    st->frames = frames;
     st->frames[st->n_frames].closer = closer;
     st->frames[st->n_frames].state = DICT_KEY;
     st->frames[st->n_frames].base = st->n_vals;
@@ -393,7 +397,7 @@ HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
         if (st.n_vals == 0)
             result = HPy_Dup(ctx, ctx->h_None);
         else if (st.n_vals == 1)
-            result = HPy_Dup(ctx, st.vals[0]);
+            result = st.vals[--st.n_vals];  /* moved out: not closed below */
         else
             result = HPyTuple_FromArray(ctx, st.vals, (HPy_ssize_t)st.n_vals);
     }
