@@ -343,7 +343,7 @@ MEMBERS: List[Member] = [
     function(223, "void HPy_ReenterPythonExecution(HPyContext *ctx, HPyThreadState state)", body="PyEval_RestoreThread((PyThreadState *)state._i);"),
     function(224, "HPyThreadState HPy_LeavePythonExecution(HPyContext *ctx)", body="return _hpy_threadstate(PyEval_SaveThread());"),
     function(225, "void HPyGlobal_Store(HPyContext *ctx, HPyGlobal *global, HPy h)", body="PyObject *old = (PyObject *)global->_i; Py_XINCREF(_h2py(h)); global->_i = h._i; Py_XDECREF(old);"),
-    function(226, "HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)", body="PyObject *o = (PyObject *)global._i; Py_XINCREF(o); return _py2h(o);"),
+    function(226, "HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)", body="PyObject *o = (PyObject *)global._i; if (o == NULL) { PyErr_SetString(PyExc_SystemError, \"HPyGlobal_Load: the global was never stored\"); return HPy_NULL; } Py_INCREF(o); return _py2h(o);"),
     function(227, "void _HPy_Dump(HPyContext *ctx, HPy h)", impl=True),
     function(228, "void *_HPy_AsStruct_Type(HPyContext *ctx, HPy h)", body="return (char *)_h2py(h) + _HPy_HEAD_SIZE(Type);"),
     function(229, "void *_HPy_AsStruct_Long(HPyContext *ctx, HPy h)", body="return (char *)_h2py(h) + _HPy_HEAD_SIZE(Long);"),

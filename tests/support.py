@@ -133,3 +133,23 @@ def run_cpython_abi_module(python, source, probe, tmp_path):
                             stderr=subprocess.PIPE, universal_newlines=True)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+# ---- a module used where a bug would crash the test run -------------------------
+
+def run_isolated(hpy_compiler, abi, tmp_path, source, name, probe, env=None):
+    """Build ``source`` as ``name`` in ``abi``, then run ``probe`` (Python code that
+    finds the imported module as ``mod``) in a fresh interpreter: a memory error
+    there is a failed test, not a dead test run. Returns the CompletedProcess."""
+    import sys
+    import textwrap
+    path = hpy_compiler.compile(source, abi, name, tmp_path / ("isolated-" + name))
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = ("import sys\nsys.path[:0] = [%r, %r]\nfrom support import import_binary\n"
+            "mod = import_binary(%r, %r, %r)\n" % (here, os.path.dirname(here), name,
+                                                   str(path), abi)
+            + textwrap.dedent(probe))
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, env=full_env)

@@ -171,6 +171,53 @@ def test_global_set_by_exec(compile_module):
     assert fresh.global_load() == "initial"
 
 
+UNSTORED_GLOBAL = r"""
+#include "hpy.h"
+
+static HPyGlobal g_never;
+
+HPyDef_METH(load_never, "load_never", HPyFunc_NOARGS)
+static HPy load_never_impl(HPyContext *ctx, HPy self)
+{
+    HPy h;
+    (void)self;
+    h = HPyGlobal_Load(ctx, g_never);
+    /* report what the C caller sees: NULL must come with an exception */
+    if (HPy_IsNull(h) && !HPyErr_Occurred(ctx))
+        return HPyUnicode_FromString(ctx, "NULL without an exception");
+    return h;
+}
+
+HPyDef_METH(store_then_load, "store_then_load", HPyFunc_O)
+static HPy store_then_load_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    HPyGlobal_Store(ctx, &g_never, arg);
+    return HPyGlobal_Load(ctx, g_never);
+}
+
+static HPyDef *module_defines[] = { &load_never, &store_then_load, NULL };
+static HPyGlobal *module_globals[] = { &g_never, NULL };
+static HPyModuleDef moduledef = { .defines = module_defines, .globals = module_globals };
+HPy_MODINIT(api_module_unstored, moduledef)
+"""
+
+
+# issue 9, item 6: loading a global never stored returned HPy_NULL with no
+# exception set (a SystemError "error return without exception set" at best).
+def test_global_never_stored_raises(compile_module):
+    m = compile_module(UNSTORED_GLOBAL, name="api_module_unstored")
+    for _ in range(3):
+        with pytest.raises(SystemError) as info:
+            m.load_never()
+        assert str(info.value) == "HPyGlobal_Load: the global was never stored"
+    value = object()
+    before = sys.getrefcount(value)
+    assert m.store_then_load(value) is value
+    assert sys.getrefcount(value) == before + 1  # the global's reference
+    assert m.load_never() is value
+
+
 def test_import_module(mod):
     assert mod.import_module("math") is math
     assert mod.import_module("os.path") is os.path

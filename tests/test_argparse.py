@@ -520,3 +520,83 @@ def test_keywords_dict_closes_the_handles_it_fetched(compile_module):
     for _ in range(50):
         calls()
     assert [sys.getrefcount(o) for o in (a, b, big, text)] == before
+
+
+# issue 9, item 1: "s" from HPyArg_ParseKeywordsDict without a tracker, given a
+# mapping whose __getitem__ returns a new str, returned a pointer into that str
+# after closing its only handle. Run under PYTHONMALLOC=debug, which overwrites
+# freed memory, in a separate interpreter.
+DICT_STR = r"""
+/* str_of(kw, use_tracker): parse "|s" from kw, churn the allocator, then
+ * return the C string as a new str */
+HPyDef_METH(str_of, "str_of", HPyFunc_VARARGS)
+static HPy str_of_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    const char *s = "unset";
+    static const char *kwlist[] = { "s", NULL };
+    HPyTracker ht;
+    int use_tracker, i;
+    HPy kw, result;
+    (void)self;
+    if (nargs != 2)
+        return HPyErr_Format(ctx, ctx->h_TypeError, "want (kw, use_tracker)");
+    use_tracker = HPy_IsTrue(ctx, args[1]);
+    kw = HPy_Is(ctx, args[0], ctx->h_None) ? HPy_NULL : args[0];
+    if (!HPyArg_ParseKeywordsDict(ctx, use_tracker ? &ht : NULL, NULL, 0, kw,
+                                  "|s", kwlist, &s))
+        return HPy_NULL;
+    for (i = 0; i < 100; i++) {  /* reuse whatever memory was freed */
+        HPy junk = HPyUnicode_FromString(ctx, "junk junk junk junk junk junk junk");
+        HPy_Close(ctx, junk);
+    }
+    result = HPyUnicode_FromString(ctx, s);
+    if (use_tracker)
+        HPyTracker_Close(ctx, ht);
+    return result;
+}
+"""
+
+
+def test_keywords_dict_str_outlives_the_parse(hpy_compiler, hpy_abi, tmp_path):
+    from support import run_isolated
+    probe = r"""
+        import sys
+
+        class Fresh(dict):
+            # every lookup makes a new str, owned by nobody else
+            def __getitem__(self, key):
+                return "".join(["fresh value ", str(dict.__getitem__(self, key))] * 4)
+
+        class Mapping:
+            def __len__(self):
+                return 1
+            def __getitem__(self, key):
+                return "".join(["mapped ", key] * 4)
+
+        want = "".join(["fresh value ", "7"] * 4)
+        for _ in range(20):
+            # a tracker owns the fetched str: any mapping works
+            assert mod.str_of(Fresh(s=7), True) == want
+            assert mod.str_of(Mapping(), True) == "mapped s" * 4
+            # without one, only an exact dict keeps the str alive
+            for kw in (Fresh(s=7), Mapping()):
+                try:
+                    mod.str_of(kw, False)
+                except SystemError as e:
+                    assert "Please supply an HPyTracker" in str(e), str(e)
+                else:
+                    raise AssertionError("no SystemError for %r" % type(kw))
+            value = "".join(["exact dict ", "value"])
+            before = sys.getrefcount(value)
+            assert mod.str_of({"s": value}, False) == value
+            assert mod.str_of({"s": value}, True) == value
+            assert sys.getrefcount(value) == before
+            # an empty mapping, or none at all, needs nothing
+            assert mod.str_of(Fresh(), False) == "unset"
+            assert mod.str_of(None, False) == "unset"
+        print("ok")
+    """
+    result = run_isolated(hpy_compiler, hpy_abi, tmp_path, module_source(DICT_STR), "mytest", probe,
+                          env={"PYTHONMALLOC": "debug"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok\n"

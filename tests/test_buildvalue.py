@@ -174,7 +174,25 @@ static HPy fail_late_impl(HPyContext *ctx, HPy self, HPy arg)
     return HPy_BuildValue(ctx, "(OO[O{s:O}]q)", arg, arg, arg, "x", arg);
 }
 
-static HPyDef *defines[] = { &wrap, &same, &null_after_error, &null_without_error, &fail_late, NULL };
+/* more values and levels than BuildValue keeps on the C stack (issue 9,
+ * item 3): its heap stacks grow, on success and on a late error */
+HPyDef_METH(wrap_many, "wrap_many", HPyFunc_VARARGS)
+static HPy wrap_many_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    HPy a;
+    int fail = 0;
+    (void)self;
+    if (!HPyArg_Parse(ctx, NULL, args, nargs, "O|p", &a, &fail))
+        return HPy_NULL;
+    if (fail)
+        return HPy_BuildValue(ctx, "OOOOOOOOOOOOOOOOOO((((((((((O))))))))))q",
+                              a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a);
+    return HPy_BuildValue(ctx, "OOOOOOOOOOOOOOOOOO(((((((((({s:[O]}))))))))))",
+                          a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, "k", a);
+}
+
+static HPyDef *defines[] = { &wrap, &same, &null_after_error, &null_without_error, &fail_late,
+                             &wrap_many, NULL };
 static HPyModuleDef moduledef = { .defines = defines };
 HPy_MODINIT(mytest, moduledef)
 """
@@ -195,12 +213,110 @@ def test_handles(compile_module):
     with pytest.raises(SystemError, match="bad format char 'q'"):
         mod.fail_late(obj)
 
+    many = mod.wrap_many(obj)
+    assert many[:18] == (obj,) * 18
+    inner = many[18]
+    for _ in range(10):
+        inner = inner[0]
+    assert inner == {"k": [obj]}
+    del many, inner
+    with pytest.raises(SystemError, match="bad format char 'q'"):
+        mod.wrap_many(obj, True)
+
     # no reference to obj is left behind, on success or on error
     mod.wrap(obj), mod.same(obj)
     before = sys.getrefcount(obj)
     for _ in range(50):
+        assert mod.wrap_many(obj)[0] is obj
+        with pytest.raises(SystemError):
+            mod.wrap_many(obj, True)
         assert mod.wrap(obj)[0] is obj
         assert mod.same(obj) is obj
         with pytest.raises(SystemError):
             mod.fail_late(obj)
     assert sys.getrefcount(obj) == before
+
+
+# issue 9, item 3: a deeply nested format overflowed the C stack (a recursive
+# group skip, and recursion per level). The format is now walked with heap
+# stacks: 10^6 levels, where CPython's own Py_BuildValue crashes, must work.
+DEEP = r"""
+#include "hpy.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* nested(depth, opening, closing, middle): HPy_BuildValue of
+ * opening * depth + middle + closing * depth, no arguments */
+HPyDef_METH(nested, "nested", HPyFunc_VARARGS)
+static HPy nested_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    HPy_ssize_t depth, i;
+    const char *opening, *closing, *middle;
+    size_t lo, lc, lm;
+    char *fmt, *p;
+    HPy result;
+    (void)self;
+    if (!HPyArg_Parse(ctx, NULL, args, nargs, "nsss", &depth, &opening, &closing, &middle))
+        return HPy_NULL;
+    lo = strlen(opening);
+    lc = strlen(closing);
+    lm = strlen(middle);
+    fmt = (char *)malloc((size_t)depth * (lo + lc) + lm + 1);
+    if (fmt == NULL)
+        return HPyErr_NoMemory(ctx);
+    p = fmt;
+    for (i = 0; i < depth; i++, p += lo)
+        memcpy(p, opening, lo);
+    memcpy(p, middle, lm);
+    p += lm;
+    for (i = 0; i < depth; i++, p += lc)
+        memcpy(p, closing, lc);
+    *p = '\0';
+    result = HPy_BuildValue(ctx, fmt);
+    free(fmt);
+    return result;
+}
+
+static HPyDef *defines[] = { &nested, NULL };
+static HPyModuleDef moduledef = { .defines = defines };
+HPy_MODINIT(bv_deep, moduledef)
+"""
+
+
+def test_deep_nesting_does_not_overflow_the_stack(hpy_compiler, hpy_abi, tmp_path):
+    from support import run_isolated
+    probe = r"""
+        def depth_of(value, kinds):
+            depth = 0
+            while True:
+                assert type(value) is kinds[depth % len(kinds)], (depth, type(value))
+                depth += 1
+                if not value:
+                    return depth
+                assert len(value) == 1
+                value = value[0]
+
+        n = 10**6
+        assert depth_of(mod.nested(n, "(", ")", ""), [tuple]) == n
+        assert depth_of(mod.nested(n // 2, "[(", ")]", ""), [list, tuple]) == n
+        assert depth_of(mod.nested(n, "[ ", " ],", ""), [list]) == n
+        deep = mod.nested(1000, "(", ")", "{}")   # the innermost is a dict
+        for _ in range(1000):
+            deep = deep[0]
+        assert deep == {}
+        for args, message in [((n, "(", "", ""), "unmatched '('"),
+                              ((n, "[", ")", ""), "unmatched '['"),
+                              ((n, "", ")", ""), "unmatched ')'"),
+                              ((n, "(", ")", "q"), "bad format char 'q'"),
+                              ((n, "{", "}", ""), "missing ':'")]:
+            try:
+                mod.nested(*args)
+            except SystemError as e:
+                assert str(e) == message + " in the format string passed to HPy_BuildValue", str(e)
+            else:
+                raise AssertionError(args)
+        print("ok")
+    """
+    result = run_isolated(hpy_compiler, hpy_abi, tmp_path, DEEP, "bv_deep", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok\n"

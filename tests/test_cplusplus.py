@@ -92,13 +92,14 @@ HPyDef_METH(last, "last", HPyFunc_NOARGS)
 static HPy last_impl(HPyContext *ctx, HPy self)
 {
     (void)self;
-    HPy h = HPyGlobal_Load(ctx, g_last);
-    return HPy_IsNull(h) ? HPy_Dup(ctx, ctx->h_None) : h;
+    return HPyGlobal_Load(ctx, g_last);
 }
 
 HPyDef_SLOT(exec, HPy_mod_exec)
 static int exec_impl(HPyContext *ctx, HPy module)
 {
+    /* loading a global never stored is an error (issue 9, item 6) */
+    HPyGlobal_Store(ctx, &g_last, ctx->h_None);
     return HPyHelpers_AddType(ctx, module, "Node", &Node_spec, NULL) ? 0 : -1;
 }
 

@@ -328,3 +328,63 @@ def test_no_reference_leaks(mod):
     for _ in range(50):
         calls()
     assert (sys.getrefcount(obj), sys.getrefcount(text)) == before
+
+
+# issue 9, item 4: "%.3s" called strlen() first, reading past the bytes the
+# precision allows. The bytes end right before an inaccessible page, so any
+# read beyond them crashes the (separate) interpreter.
+UNTERMINATED = r"""
+#include "hpy.h"
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* unterminated(fmt, data[, as_v]): data copied, without a NUL, to the end of
+ * a page followed by an inaccessible page, then formatted as the "%s"
+ * argument (or, if as_v, as the C string of "%V" after HPy_NULL) */
+HPyDef_METH(unterminated, "unterminated", HPyFunc_VARARGS)
+static HPy unterminated_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    const char *f;
+    HPy data, result;
+    int as_v = 0;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), n;
+    char *base;
+    (void)self;
+    if (!HPyArg_Parse(ctx, NULL, args, nargs, "sO|i", &f, &data, &as_v))
+        return HPy_NULL;
+    n = (size_t)HPyBytes_Size(ctx, data);
+    if (n > page)
+        return HPyErr_Format(ctx, ctx->h_ValueError, "too long");
+    base = (char *)mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == (char *)MAP_FAILED || mprotect(base + page, page, PROT_NONE) != 0)
+        return HPyErr_Format(ctx, ctx->h_OSError, "mmap failed");
+    memcpy(base + page - n, HPyBytes_AsString(ctx, data), n);
+    if (as_v)
+        result = HPyUnicode_FromFormat(ctx, f, HPy_NULL, base + page - n);
+    else
+        result = HPyUnicode_FromFormat(ctx, f, base + page - n);
+    munmap(base, 2 * page);
+    return result;
+}
+
+static HPyDef *defines[] = { &unterminated, NULL };
+static HPyModuleDef moduledef = { .defines = defines };
+HPy_MODINIT(fmt_unterminated, moduledef)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses mmap/mprotect")
+def test_precision_reads_no_further_than_the_precision(hpy_compiler, hpy_abi, tmp_path):
+    from support import run_isolated
+    probe = """
+        for args in [("[%.3s]", b"abc"), ("[%.2s]", b"abc"), ("[%5.3s]", b"abc"),
+                     ("[%.4s]", b"caf\\xc3\\xa9"[:4]), ("[%.0s]", b"x"),
+                     ("[%.2V]", b"xy", 1), ("[%4.1V]", b"z", 1)]:
+            print(ascii(mod.unterminated(*args)))
+    """
+    result = run_isolated(hpy_compiler, hpy_abi, tmp_path, UNTERMINATED, "fmt_unterminated", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [ascii(s) for s in [
+        "[abc]", "[ab]", "[  abc]", "[caf\ufffd]", "[]", "[xy]", "[   z]"]]

@@ -13,7 +13,7 @@
  *   f  float                                d  double
  *   p  int, the truth value of any object
  *   s  const char *, UTF-8 of a str without NUL characters; valid as long as
- *      the argument's handle is
+ *      the argument's handle is (for values from a dict, see below)
  *   O  HPy; borrowed from `args`, or (keywords from a dict) owned by the tracker
  * Markers:
  *   |  the units after it are optional: their outputs are left untouched
@@ -25,6 +25,15 @@
  * success, and on failure it is closed here. The keyword variants need a
  * tracker for 'O' (as in HPy 0.9) so that handles fetched from a dict have an
  * owner.
+ *
+ * 's' from HPyArg_ParseKeywordsDict: with a tracker, the str fetched from `kw`
+ * is tracked and the C string is valid until the tracker is closed. Without
+ * one, `kw` must be an exact dict (as the interpreter passes to tp_init and
+ * tp_new): the dict keeps the str alive, so the C string is valid while the
+ * dict is alive and that key is not replaced, as with CPython's
+ * PyArg_ParseTupleAndKeywords. Any other non-empty mapping (a dict subclass
+ * whose __getitem__ may return a new object) is refused with a SystemError
+ * asking for a tracker; HPy 0.9 returned a pointer into a freed string.
  *
  * Beyond HPy 0.9, the keyword variants also reject surplus positional
  * arguments, unknown keywords, and arguments given both by position and name,
@@ -537,6 +546,33 @@ report_unexpected_keyword(HPyContext *ctx, const KeywordSource *src,
         arg_error(ctx, ctx->h_TypeError, fi, "got an unexpected keyword argument");
 }
 
+/* 1 if `obj`'s type is dict itself (not a subclass), 0 if not, -1 on error.
+ * HPy 0.9's context has no h_DictType: the type of a new dict stands in. */
+static int
+is_exact_dict(HPyContext *ctx, HPy obj)
+{
+    HPy type, empty, dict_type;
+    int exact;
+    if (!HPyDict_Check(ctx, obj))
+        return 0;
+    empty = HPyDict_New(ctx);
+    if (HPy_IsNull(empty))
+        return -1;
+    dict_type = HPy_Type(ctx, empty);
+    HPy_Close(ctx, empty);
+    if (HPy_IsNull(dict_type))
+        return -1;
+    type = HPy_Type(ctx, obj);
+    if (HPy_IsNull(type)) {
+        HPy_Close(ctx, dict_type);
+        return -1;
+    }
+    exact = HPy_Is(ctx, type, dict_type);
+    HPy_Close(ctx, type);
+    HPy_Close(ctx, dict_type);
+    return exact;
+}
+
 static int
 parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                HPy kw, int kw_is_dict, const char *fmt, const char *keywords[],
@@ -578,6 +614,19 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
         src.n_kw = HPy_Length(ctx, kw);
         if (src.n_kw < 0)
             return 0;
+    }
+    if (kw_is_dict && ht == NULL && src.n_kw > 0
+            && memchr(fmt, 's', (size_t)(fi.units_end - fmt)) != NULL) {
+        int exact = is_exact_dict(ctx, kw);
+        if (exact < 0)
+            return 0;
+        if (!exact) {
+            arg_error(ctx, ctx->h_SystemError, &fi,
+                      "HPyArg_ParseKeywordsDict cannot use the format character 's' "
+                      "with a mapping that is not exactly a dict unless an HPyTracker "
+                      "is provided. Please supply an HPyTracker.");
+            return 0;
+        }
     }
 
     if (nargs > fi.max_positional) {

@@ -16,10 +16,16 @@
  *   (...) tuple   [...] list   {k:v, ...} dict
  * Spaces and commas between units are ignored (in dicts a comma separates
  * pairs). 'N' is refused: HPy never steals handles.
+ *
+ * Nesting depth is limited by memory only: the format is walked with explicit
+ * stacks on the heap, never by recursion, so a deeply nested format cannot
+ * overflow the C stack (CPython's Py_BuildValue recurses and crashes at about
+ * 10^6 levels).
  */
 #include "hpy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BV_SUFFIX " in the format string passed to HPy_BuildValue"
@@ -55,212 +61,257 @@ is_blank(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Returns the position just after the `closer` that ends the group starting
- * at `p`, or NULL when the brackets do not match. */
-static const char *
-skip_group(const char *p, char closer)
+/* Checks that every bracket is matched before any argument is read. On a
+ * mismatch, names the outermost group left open, or a closer with no opener. */
+static int
+check_brackets(HPyContext *ctx, const char *fmt)
 {
-    while (*p != '\0') {
-        if (*p == closer)
-            return p + 1;
-        if (is_closer(*p))
-            return NULL;
-        if (closer_of(*p) != '\0') {
-            p = skip_group(p + 1, closer_of(*p));
-            if (p == NULL)
-                return NULL;
-            continue;
-        }
-        p++;
-    }
-    return NULL;
-}
+    char small[64];
+    char *open = small;   /* the openers not closed yet, innermost last */
+    size_t depth = 0, len = strlen(fmt);
+    const char *p;
+    int ok = 1;
 
-/* Counts the units of one level, up to `closer` ('\0' for the whole format),
- * checking that every bracket below it is matched. */
-static HPy_ssize_t
-count_units(HPyContext *ctx, const char *p, char closer, char opener)
-{
-    HPy_ssize_t n = 0;
-    while (*p != closer) {
-        if (*p == '\0') {
-            format_error(ctx, "unmatched", opener);
-            return -1;
+    if (len > sizeof(small)) {
+        open = (char *)malloc(len);
+        if (open == NULL) {
+            HPyErr_NoMemory(ctx);
+            return 0;
         }
-        if (is_closer(*p)) {
-            format_error(ctx, "unmatched", closer != '\0' ? opener : *p);
-            return -1;
-        }
+    }
+    for (p = fmt; *p != '\0' && ok; p++) {
         if (closer_of(*p) != '\0') {
-            const char *after = skip_group(p + 1, closer_of(*p));
-            if (after == NULL) {
-                format_error(ctx, "unmatched", closer != '\0' ? opener : *p);
-                return -1;
+            open[depth++] = *p;
+        } else if (is_closer(*p)) {
+            if (depth == 0) {
+                format_error(ctx, "unmatched", *p);
+                ok = 0;
+            } else if (closer_of(open[depth - 1]) != *p) {
+                ok = 0;
+            } else {
+                depth--;
             }
-            p = after;
-            n++;
-            continue;
         }
-        if (!is_blank(*p) && *p != ',' && *p != ':')
-            n++;
-        p++;
     }
-    return n;
+    if (depth > 0) {
+        format_error(ctx, "unmatched", open[0]);
+        ok = 0;
+    }
+    if (open != small)
+        free(open);
+    return ok;
 }
 
-static HPy build_item(HPyContext *ctx, const char **pp, va_list *ap);
+/* A container being built: its values are the top of the value stack from
+ * `base` on (for a dict: key, value, key, value...). */
+typedef struct {
+    char closer;   /* ')', ']', '}', or '\0' for the whole format */
+    int state;     /* dicts: what comes next, one of the DICT_* below */
+    size_t base;
+} Frame;
+
+enum { DICT_KEY, DICT_COLON, DICT_VALUE, DICT_COMMA };
+
+typedef struct {
+    HPy *vals;
+    size_t n_vals, cap_vals;
+    Frame *frames;
+    size_t n_frames, cap_frames;
+    HPy small_vals[16];
+    Frame small_frames[8];
+} Stacks;
+
+/* Room for one more element in `array` (which may still be `small`): the
+ * array to use from now on, or NULL with MemoryError set. */
+static void *
+reserve(HPyContext *ctx, void *array, size_t *cap, size_t used, size_t elem,
+        void *small)
+{
+    size_t new_cap;
+    void *bigger;
+    if (used < *cap)
+        return array;
+    new_cap = *cap * 2;
+    if (new_cap > ((size_t)-1) / 2 / elem) {
+        HPyErr_NoMemory(ctx);
+        return NULL;
+    }
+    bigger = (array == small) ? malloc(new_cap * elem) : realloc(array, new_cap * elem);
+    if (bigger == NULL) {
+        HPyErr_NoMemory(ctx);
+        return NULL;
+    }
+    if (array == small)
+        memcpy(bigger, small, used * elem);
+    *cap = new_cap;
+    return bigger;
+}
+
+/* Pushes a new value (owned by the stacks from now on); it completes a key
+ * or a value when the current container is a dict. */
+static int
+push_value(HPyContext *ctx, Stacks *st, HPy h)
+{
+    Frame *top;
+    HPy *vals = (HPy *)reserve(ctx, st->vals, &st->cap_vals, st->n_vals, sizeof(HPy),
+                               st->small_vals);
+    if (vals == NULL) {
+        HPy_Close(ctx, h);
+        return 0;
+    }
+    st->vals = vals;
+    st->vals[st->n_vals++] = h;
+    top = &st->frames[st->n_frames - 1];
+    if (top->closer == '}')
+        top->state = top->state == DICT_KEY ? DICT_COLON : DICT_COMMA;
+    return 1;
+}
+
+static int
+push_frame(HPyContext *ctx, Stacks *st, char closer)
+{
+    Frame *frames = (Frame *)reserve(ctx, st->frames, &st->cap_frames, st->n_frames,
+                                     sizeof(Frame), st->small_frames);
+    if (frames == NULL)
+        return 0;
+    st->frames = frames;
+    st->frames[st->n_frames].closer = closer;
+    st->frames[st->n_frames].state = DICT_KEY;
+    st->frames[st->n_frames].base = st->n_vals;
+    st->n_frames++;
+    return 1;
+}
 
 static void
-close_all(HPyContext *ctx, HPy *items, HPy_ssize_t n)
+close_all(HPyContext *ctx, HPy *items, size_t n)
 {
-    HPy_ssize_t i;
+    size_t i;
     for (i = 0; i < n; i++)
         HPy_Close(ctx, items[i]);
 }
 
-/* Builds the `n` units before `closer` into `items`; moves *pp past `closer`. */
-static int
-build_items(HPyContext *ctx, const char **pp, char closer, HPy *items,
-            HPy_ssize_t n, va_list *ap)
-{
-    HPy_ssize_t i = 0;
-    for (;;) {
-        while (is_blank(**pp) || **pp == ',')
-            (*pp)++;
-        if (**pp == closer)
-            break;
-        if (i == n) {  /* count_units() and this loop disagree: a bug */
-            HPyErr_SetString(ctx, ctx->h_SystemError, "internal error in HPy_BuildValue");
-            close_all(ctx, items, i);
-            return 0;
-        }
-        items[i] = build_item(ctx, pp, ap);
-        if (HPy_IsNull(items[i])) {
-            close_all(ctx, items, i);
-            return 0;
-        }
-        i++;
-    }
-    if (closer != '\0')
-        (*pp)++;
-    return 1;
-}
-
+/* Turns the values of the innermost container into that container. */
 static HPy
-build_tuple(HPyContext *ctx, const char **pp, char closer, char opener, va_list *ap)
+make_container(HPyContext *ctx, char closer, HPy *items, size_t n)
 {
-    HPy small[16];
-    HPy *items = small;
-    HPy result = HPy_NULL;
-    HPy_ssize_t n = count_units(ctx, *pp, closer, opener);
-    if (n < 0)
-        return HPy_NULL;
-    if (n > (HPy_ssize_t)(sizeof(small) / sizeof(small[0]))) {
-        items = (HPy *)malloc((size_t)n * sizeof(HPy));
-        if (items == NULL) {
-            HPyErr_NoMemory(ctx);
-            return HPy_NULL;
+    HPy result;
+    size_t i;
+    if (closer == ')')
+        return HPyTuple_FromArray(ctx, items, (HPy_ssize_t)n);
+    if (closer == ']') {
+        result = HPyList_New(ctx, 0);
+        for (i = 0; i < n && !HPy_IsNull(result); i++) {
+            if (HPyList_Append(ctx, result, items[i]) < 0) {
+                HPy_Close(ctx, result);
+                result = HPy_NULL;
+            }
+        }
+        return result;
+    }
+    result = HPyDict_New(ctx);
+    for (i = 0; i + 1 < n && !HPy_IsNull(result); i += 2) {
+        if (HPy_SetItem(ctx, result, items[i], items[i + 1]) < 0) {
+            HPy_Close(ctx, result);
+            result = HPy_NULL;
         }
     }
-    if (build_items(ctx, pp, closer, items, n, ap)) {
-        result = HPyTuple_FromArray(ctx, items, n);
-        close_all(ctx, items, n);
-    }
-    if (items != small)
-        free(items);
     return result;
 }
 
-static HPy
-build_list(HPyContext *ctx, const char **pp, va_list *ap)
+/* Closes the innermost container and pushes it as a value of its parent. */
+static int
+pop_frame(HPyContext *ctx, Stacks *st)
 {
-    HPy list;
-    if (count_units(ctx, *pp, ']', '[') < 0)
-        return HPy_NULL;
-    list = HPyList_New(ctx, 0);
-    if (HPy_IsNull(list))
-        return HPy_NULL;
-    for (;;) {
-        HPy item;
-        int failed;
-        while (is_blank(**pp) || **pp == ',')
-            (*pp)++;
-        if (**pp == ']')
-            break;
-        item = build_item(ctx, pp, ap);
-        if (HPy_IsNull(item)) {
-            HPy_Close(ctx, list);
-            return HPy_NULL;
-        }
-        failed = HPyList_Append(ctx, list, item) < 0;
-        HPy_Close(ctx, item);
-        if (failed) {
-            HPy_Close(ctx, list);
-            return HPy_NULL;
-        }
-    }
-    (*pp)++;
-    return list;
+    Frame f = st->frames[--st->n_frames];
+    HPy container = make_container(ctx, f.closer, st->vals + f.base, st->n_vals - f.base);
+    close_all(ctx, st->vals + f.base, st->n_vals - f.base);
+    st->n_vals = f.base;
+    if (HPy_IsNull(container))
+        return 0;
+    return push_value(ctx, st, container);
 }
 
-static HPy
-build_dict(HPyContext *ctx, const char **pp, va_list *ap)
-{
-    HPy dict;
-    if (count_units(ctx, *pp, '}', '{') < 0)
-        return HPy_NULL;
-    dict = HPyDict_New(ctx);
-    if (HPy_IsNull(dict))
-        return HPy_NULL;
-    for (;;) {
-        HPy key, value;
-        int failed;
-        while (is_blank(**pp))
-            (*pp)++;
-        if (**pp == '}')
-            break;
-        if (**pp == ',') {
-            HPyErr_SetString(ctx, ctx->h_SystemError, "unexpected ','" BV_SUFFIX);
-            goto error;
-        }
-        key = build_item(ctx, pp, ap);
-        if (HPy_IsNull(key))
-            goto error;
-        while (is_blank(**pp))
-            (*pp)++;
-        if (**pp != ':') {
-            HPy_Close(ctx, key);
-            HPyErr_SetString(ctx, ctx->h_SystemError, "missing ':'" BV_SUFFIX);
-            goto error;
-        }
-        (*pp)++;
-        while (is_blank(**pp))
-            (*pp)++;
-        value = build_item(ctx, pp, ap);
-        if (HPy_IsNull(value)) {
-            HPy_Close(ctx, key);
-            goto error;
-        }
-        failed = HPy_SetItem(ctx, dict, key, value) < 0;
-        HPy_Close(ctx, key);
-        HPy_Close(ctx, value);
-        if (failed)
-            goto error;
-        while (is_blank(**pp))
-            (*pp)++;
-        if (**pp == ',')
-            (*pp)++;
-        else if (**pp != '}') {
-            HPyErr_SetString(ctx, ctx->h_SystemError, "missing ','" BV_SUFFIX);
-            goto error;
-        }
-    }
-    (*pp)++;
-    return dict;
+static HPy build_unit(HPyContext *ctx, char unit, va_list *ap);
 
-error:
-    HPy_Close(ctx, dict);
-    return HPy_NULL;
+/* One unit at *pp: a scalar is pushed, an opener starts a container. */
+static int
+start_item(HPyContext *ctx, Stacks *st, const char **pp, va_list *ap)
+{
+    char unit = *(*pp)++;
+    HPy h;
+    if (closer_of(unit) != '\0')
+        return push_frame(ctx, st, closer_of(unit));
+    h = build_unit(ctx, unit, ap);
+    if (HPy_IsNull(h))
+        return 0;
+    return push_value(ctx, st, h);
+}
+
+/* Builds every unit of `fmt` (brackets already checked) onto the stacks;
+ * the top-level values are left in st->vals. */
+static int
+build_all(HPyContext *ctx, Stacks *st, const char *fmt, va_list *ap)
+{
+    const char *p = fmt;
+    if (!push_frame(ctx, st, '\0'))
+        return 0;
+    for (;;) {
+        Frame *top = &st->frames[st->n_frames - 1];
+        if (top->closer != '}') {
+            while (is_blank(*p) || *p == ',')
+                p++;
+            if (*p == top->closer) {
+                if (top->closer == '\0')
+                    return 1;
+                p++;
+                if (!pop_frame(ctx, st))
+                    return 0;
+                continue;
+            }
+            if (!start_item(ctx, st, &p, ap))
+                return 0;
+            continue;
+        }
+        while (is_blank(*p))
+            p++;
+        switch (top->state) {
+        case DICT_KEY:
+            if (*p == ',') {
+                HPyErr_SetString(ctx, ctx->h_SystemError, "unexpected ','" BV_SUFFIX);
+                return 0;
+            }
+            /* fall through */
+        case DICT_COMMA:
+            if (*p == '}') {
+                p++;
+                if (!pop_frame(ctx, st))
+                    return 0;
+                continue;
+            }
+            if (top->state == DICT_COMMA) {
+                if (*p != ',') {
+                    HPyErr_SetString(ctx, ctx->h_SystemError, "missing ','" BV_SUFFIX);
+                    return 0;
+                }
+                p++;
+                top->state = DICT_KEY;
+                continue;
+            }
+            break;
+        case DICT_COLON:
+            if (*p != ':') {
+                HPyErr_SetString(ctx, ctx->h_SystemError, "missing ':'" BV_SUFFIX);
+                return 0;
+            }
+            p++;
+            top->state = DICT_VALUE;
+            continue;
+        default:  /* DICT_VALUE */
+            break;
+        }
+        if (!start_item(ctx, st, &p, ap))
+            return 0;
+    }
 }
 
 static HPy
@@ -271,17 +322,11 @@ from_c_string(HPyContext *ctx, const char *s, int as_bytes)
     return as_bytes ? HPyBytes_FromString(ctx, s) : HPyUnicode_FromString(ctx, s);
 }
 
+/* A scalar unit (anything but brackets). */
 static HPy
-build_item(HPyContext *ctx, const char **pp, va_list *ap)
+build_unit(HPyContext *ctx, char unit, va_list *ap)
 {
-    char unit = *(*pp)++;
     switch (unit) {
-    case '(':
-        return build_tuple(ctx, pp, ')', '(', ap);
-    case '[':
-        return build_list(ctx, pp, ap);
-    case '{':
-        return build_dict(ctx, pp, ap);
     case 'i': case 'b': case 'h': case 'B': case 'H':
         return HPyLong_FromLong(ctx, (long)va_arg(*ap, int));
     case 'I':
@@ -332,22 +377,34 @@ HPyAPI_HELPER HPy
 HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
 {
     va_list ap;
-    HPy result;
-    const char *p = fmt;
-    HPy_ssize_t n = count_units(ctx, fmt, '\0', '\0');
+    Stacks st;
+    HPy result = HPy_NULL;
+    int ok;
 
-    if (n < 0)
+    if (!check_brackets(ctx, fmt))
         return HPy_NULL;
-    if (n == 0)
-        return HPy_Dup(ctx, ctx->h_None);
+    st.vals = st.small_vals;
+    st.cap_vals = sizeof(st.small_vals) / sizeof(st.small_vals[0]);
+    st.n_vals = 0;
+    st.frames = st.small_frames;
+    st.cap_frames = sizeof(st.small_frames) / sizeof(st.small_frames[0]);
+    st.n_frames = 0;
+
     va_start(ap, fmt);
-    if (n == 1) {
-        while (is_blank(*p) || *p == ',')
-            p++;
-        result = build_item(ctx, &p, &ap);
-    } else {
-        result = build_tuple(ctx, &p, '\0', '\0', &ap);
-    }
+    ok = build_all(ctx, &st, fmt, &ap);
     va_end(ap);
+    if (ok) {
+        if (st.n_vals == 0)
+            result = HPy_Dup(ctx, ctx->h_None);
+        else if (st.n_vals == 1)
+            result = st.vals[--st.n_vals];  /* moved out: not closed below */
+        else
+            result = HPyTuple_FromArray(ctx, st.vals, (HPy_ssize_t)st.n_vals);
+    }
+    close_all(ctx, st.vals, st.n_vals);
+    if (st.vals != st.small_vals)
+        free(st.vals);
+    if (st.frames != st.small_frames)
+        free(st.frames);
     return result;
 }

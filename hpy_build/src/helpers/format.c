@@ -203,13 +203,17 @@ write_text_field(Writer *w, const char *s, size_t n, HPy_ssize_t width,
         w->needs_careful = 1;
 }
 
+/* Writes a C string field; with a precision, reads at most that many bytes:
+ * the string need not be NUL-terminated within them (as in CPython). */
 static void
 write_c_string_field(Writer *w, const char *s, HPy_ssize_t width, HPy_ssize_t precision)
 {
-    size_t n = strlen(s);
-    size_t chars;
-    if (precision >= 0 && (size_t)precision < n)
-        n = (size_t)precision;
+    size_t n = 0, chars;
+    if (precision < 0)
+        n = strlen(s);
+    else
+        while (n < (size_t)precision && s[n] != '\0')
+            n++;
     chars = copy_sanitized(NULL, s, n);
     if (width > 0 && (size_t)width > chars)
         writer_fill(w, ' ', (size_t)width - chars);

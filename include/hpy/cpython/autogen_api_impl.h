@@ -889,7 +889,7 @@ HPyAPI_FUNC void HPyGlobal_Store(HPyContext *ctx, HPyGlobal *global, HPy h)
 HPyAPI_FUNC HPy HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)
 {
     (void)ctx;
-    PyObject *o = (PyObject *)global._i; Py_XINCREF(o); return _py2h(o);
+    PyObject *o = (PyObject *)global._i; if (o == NULL) { PyErr_SetString(PyExc_SystemError, "HPyGlobal_Load: the global was never stored"); return HPy_NULL; } Py_INCREF(o); return _py2h(o);
 }
 
 HPyAPI_FUNC void _HPy_Dump(HPyContext *ctx, HPy h)

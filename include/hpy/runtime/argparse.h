@@ -14,6 +14,9 @@ HPyArg_ParseKeywords(HPyContext *ctx, HPyTracker *ht, const HPy *args,
                      size_t nargs, HPy kwnames, const char *fmt,
                      const char *keywords[], ...);
 
+/* An 's' value fetched from `kw` lives until the tracker is closed; without
+ * a tracker, `kw` must be an exact dict (else SystemError) and the string
+ * lives as long as the dict holds it. */
 HPyAPI_HELPER int
 HPyArg_ParseKeywordsDict(HPyContext *ctx, HPyTracker *ht, const HPy *args,
                          HPy_ssize_t nargs, HPy kw, const char *fmt,
