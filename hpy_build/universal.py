@@ -140,21 +140,15 @@ def _check_elf(path):
         if e_type != _ET_DYN:
             raise _BadBinary("it is %s (ELF type %d), not a shared library (ET_DYN)"
                              % (_ELF_TYPES.get(e_type, "not a shared library"), e_type))
-        big = "<" if order == "little" else ">"
+        endian = "<" if order == "little" else ">"
         _, phdr_layout, shdr_layout, at = _ELF_LAYOUTS[bits]
         phoff, shoff, phentsize, phnum, shentsize, shnum = (
             header[4], header[5], header[8], header[9], header[10], header[11])
-        # section headers: dlopen does not read them, but a table past the end
-        # of the file means the end of the file is missing
-        if shoff != 0 and shoff + shnum * shentsize > size:
-            raise _BadBinary("its section header table (bytes %d to %d) lies past the end of "
-                             "the file (%d bytes): it is truncated"
-                             % (shoff, shoff + shnum * shentsize, size))
         if phnum == _PN_XNUM:  # more than 65534 segments: the count is in section 0
             if shoff == 0 or shoff + struct.calcsize(shdr_layout) > size:
                 raise _BadBinary("its program header count is in section 0, which it lacks")
             f.seek(shoff)
-            phnum = struct.unpack(big + shdr_layout, f.read(struct.calcsize(shdr_layout)))[7]
+            phnum = struct.unpack(endian + shdr_layout, f.read(struct.calcsize(shdr_layout)))[7]
         if phentsize != struct.calcsize(phdr_layout):
             raise _BadBinary("its program header size is %d bytes, not %d"
                              % (phentsize, struct.calcsize(phdr_layout)))
@@ -166,9 +160,15 @@ def _check_elf(path):
                              % (phoff, phoff + phnum * phentsize, size))
         f.seek(phoff)
         table = f.read(phnum * phentsize)
-        segments = [struct.unpack_from(big + phdr_layout, table, i * phentsize)
+        segments = [struct.unpack_from(endian + phdr_layout, table, i * phentsize)
                     for i in range(phnum)]
     _check_segments(segments, at, size)
+    # dlopen does not read section headers, but a table past the end of the
+    # file means the end of the file is missing
+    if shoff != 0 and shoff + shnum * shentsize > size:
+        raise _BadBinary("its section header table (bytes %d to %d) lies past the end of "
+                         "the file (%d bytes): it is truncated"
+                         % (shoff, shoff + shnum * shentsize, size))
 
 
 def _check_segments(segments, at, size):
@@ -178,8 +178,8 @@ def _check_segments(segments, at, size):
         p_type, offset, vaddr, filesz, memsz = (
             segment[0], segment[at["offset"]], segment[at["vaddr"]], segment[at["filesz"]],
             segment[at["memsz"]])
-        name = "segment %d (%s)" % (number, {_PT_LOAD: "PT_LOAD", _PT_DYNAMIC: "PT_DYNAMIC"}.get(
-            p_type, "type 0x%x" % p_type))
+        kind = {_PT_LOAD: "PT_LOAD", _PT_DYNAMIC: "PT_DYNAMIC"}.get(p_type)
+        name = "%s segment %d" % (kind, number) if kind else "segment %d" % number
         if offset + filesz > size:
             raise _BadBinary("its %s (bytes %d to %d) lies past the end of the file (%d bytes): "
                              "it is truncated" % (name, offset, offset + filesz, size))
