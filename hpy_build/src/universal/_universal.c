@@ -88,13 +88,9 @@ static PyObject *note_the_file(PyObject *name, PyObject *path)
     PyObject *type, *tb;
     PyErr_Fetch(&type, &exc, &tb);
     PyErr_NormalizeException(&type, &exc, &tb);
-    if (exc != NULL && tb != NULL)
-        PyException_SetTraceback(exc, tb);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
 #endif
     if (exc == NULL)
-        return NULL;
+        goto restore;
     note = PyUnicode_FromFormat("while loading the HPy module '%U' from %U", name, path);
     if (note != NULL) {
 #if PY_VERSION_HEX >= 0x030B0000
@@ -118,8 +114,12 @@ static PyObject *note_the_file(PyObject *name, PyObject *path)
     if (done == NULL)
         PyErr_Clear();  /* no note (no memory, or odd __notes__): the error stands */
     Py_XDECREF(done);
-    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-    Py_DECREF(exc);
+restore:
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyErr_Restore(type, exc, tb);
+#endif
     return NULL;
 }
 
