@@ -263,6 +263,7 @@ WORD = struct.calcsize("P") * 8
 # e_ident, then the fields used here (native byte order: the binaries are built here)
 HEADER = "=16sHHI" + ("QQQIHHHHHH" if WORD == 64 else "IIIIHHHHHH")
 PHDR = "=IIQQQQQQ" if WORD == 64 else "=IIIIIIII"
+DYN = "=qQ" if WORD == 64 else "=iI"
 PHDR_FIELDS = (["type", "flags", "offset", "vaddr", "paddr", "filesz", "memsz", "align"]
                if WORD == 64 else
                ["type", "offset", "vaddr", "paddr", "filesz", "memsz", "flags", "align"])
@@ -295,6 +296,17 @@ class Elf:
         segment.update(fields)
         struct.pack_into(PHDR, self.data, self.phoff + number * self.phentsize,
                          *[segment[f] for f in PHDR_FIELDS])
+
+    def dynamic(self):
+        """[(file offset, tag, value)] of the dynamic section's entries."""
+        segment = [s for s in self.segments() if s["type"] == 2][0]
+        size = struct.calcsize(DYN)
+        return [(at,) + struct.unpack_from(DYN, self.data, at)
+                for at in range(segment["offset"], segment["offset"] + segment["filesz"], size)]
+
+    def set_dynamic(self, tag, value, new_tag=None):
+        at = [at for at, t, _ in self.dynamic() if t == tag][0]
+        struct.pack_into(DYN, self.data, at, tag if new_tag is None else new_tag, value)
 
     def set_header(self, offset, fmt, *values):
         struct.pack_into("=" + fmt, self.data, offset, *values)
@@ -373,8 +385,32 @@ def test_dynamic_section_outside_the_loaded_segments(good_binary, tmp_path):
     number = [i for i, s in enumerate(elf.segments()) if s["type"] == 2][0]
     elf.set_segment(number, vaddr=1 << 40)
     path = elf.write(tmp_path / "mytest.hpy0.so")
-    _expect_refused("mytest", path, "its dynamic section (addresses 0x10000000000 to ",
-                    "is not inside a loadable segment")
+    _expect_refused("mytest", path, "its PT_DYNAMIC segment %d (addresses 0x10000000000 to "
+                    % number, "is not where a loadable segment puts bytes")
+
+
+DT_NULL, DT_NEEDED, DT_STRTAB, DT_SYMTAB, DT_STRSZ, DT_SYMENT = 0, 1, 5, 6, 10, 11
+
+
+@pytest.mark.parametrize("change, what", [
+    (lambda elf: elf.set_dynamic(DT_STRTAB, 1 << 40),
+     "its dynamic entry DT_STRTAB (address 0x10000000000, "),
+    (lambda elf: elf.set_dynamic(DT_SYMTAB, 0, new_tag=0x6FFFF000),  # an unknown tag
+     "its dynamic section has no DT_SYMTAB: it exports nothing"),
+    (lambda elf: elf.set_dynamic(DT_SYMENT, 7), "its dynamic entry DT_SYMENT is 7, not "),
+    (lambda elf: elf.set_dynamic(DT_NEEDED, 1 << 30),
+     "its dynamic entry DT_NEEDED (string 1073741824) is past the end of the string table"),
+    (lambda elf: elf.set_dynamic(DT_STRSZ, 1 << 30), "its dynamic entry DT_STRTAB (address "),
+    (lambda elf: [elf.set_dynamic(DT_NULL, 0, new_tag=0x6FFFF000) for _ in elf.dynamic()
+                  if any(t == DT_NULL for _, t, _ in elf.dynamic())],
+     "its dynamic section has no DT_NULL end marker"),
+], ids=["strtab-address", "no-symtab", "syment", "needed-offset", "strsz", "no-dt-null"])
+def test_damaged_dynamic_section(good_binary, tmp_path, change, what):
+    # the dynamic linker follows these addresses and offsets in memory
+    elf = Elf(good_binary)
+    change(elf)
+    path = elf.write(tmp_path / "mytest.hpy0.so")
+    _expect_refused("mytest", path, what)
 
 
 def test_binary_for_another_machine(good_binary, tmp_path):
