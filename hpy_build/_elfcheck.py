@@ -18,7 +18,8 @@ _BYTE_ORDERS = {1: "little", 2: "big"}
 _ET_DYN = 3
 _TYPES = {0: "a file of no type", 1: "a relocatable object (.o)", 2: "an executable",
           4: "a core dump"}
-_PT_LOAD, _PT_DYNAMIC = 1, 2
+_PT_LOAD, _PT_DYNAMIC, _PT_GNU_RELRO = 1, 2, 0x6474E552
+_SHF_ALLOC, _SHT_NOBITS = 0x2, 8
 _PN_XNUM = 0xFFFF  # e_phnum when the count is in section header 0
 # segments the dynamic linker (or the unwinder, through dl_iterate_phdr) reads
 # in memory, so they must lie in the file-backed part of a loaded segment
@@ -46,6 +47,26 @@ _DT_POINTERS = {3: ("DT_PLTGOT", None), 4: ("DT_HASH", None), 5: ("DT_STRTAB", 1
                 32: ("DT_PREINIT_ARRAY", 33), 36: ("DT_RELR", 35),
                 0x6FFFFEF5: ("DT_GNU_HASH", None), 0x6FFFFFF0: ("DT_VERSYM", None),
                 0x6FFFFFFC: ("DT_VERDEF", None), 0x6FFFFFFE: ("DT_VERNEED", None)}
+# tags the dynamic linker reads without checking they are there, when the
+# first tag is: ld.so dereferences a NULL entry otherwise
+_DT_COMPANIONS = {7: (8, 9), 17: (18, 19), 23: (2, 20), 25: (27,), 26: (28,), 32: (33,),
+                  36: (35, 37), 0x6FFFFFFC: (0x6FFFFFF0,), 0x6FFFFFFE: (0x6FFFFFF0,)}
+_DT_NAMES = {2: "DT_PLTRELSZ", 8: "DT_RELASZ", 9: "DT_RELAENT", 18: "DT_RELSZ",
+             19: "DT_RELENT", 20: "DT_PLTREL", 27: "DT_INIT_ARRAYSZ", 28: "DT_FINI_ARRAYSZ",
+             33: "DT_PREINIT_ARRAYSZ", 35: "DT_RELRSZ", 37: "DT_RELRENT",
+             0x6FFFFFF0: "DT_VERSYM", 10: "DT_STRSZ", 0x6FFFFFFD: "DT_VERDEFNUM",
+             0x6FFFFFFF: "DT_VERNEEDNUM"}
+# the size tags, and the tag each is the size of
+_DT_SIZE_OF = {2: 23, 8: 7, 18: 17, 27: 25, 28: 26, 33: 32, 35: 36, 10: 5,
+               0x6FFFFFFD: 0x6FFFFFFC, 0x6FFFFFFF: 0x6FFFFFFE}
+_DT_NUM, _DT_LOOS, _DT_HIPROC = 38, 0x6000000D, 0x7FFFFFFF
+# DT_RELACOUNT and DT_RELCOUNT: ld.so asserts (and aborts) that the first
+# that many relocations of DT_RELA (DT_REL) are relative ones, whose type is
+# per machine (e_machine: R_<machine>_RELATIVE)
+_DT_RELATIVE_COUNTS = {0x6FFFFFF9: ("DT_RELACOUNT", 7, 8, 9), 0x6FFFFFFA: ("DT_RELCOUNT", 17, 18, 19)}
+_DT_SINGLE = set(_DT_POINTERS) | set(_DT_SIZE_OF) | set(_DT_RELATIVE_COUNTS) | {
+    9, 11, 19, 20, 37}  # the entry sizes and DT_PLTREL
+_R_RELATIVE = {3: 8, 62: 8, 183: 1027, 243: 3, 21: 22, 22: 12, 40: 23, 258: 3}
 _DT_STRINGS = {1: "DT_NEEDED", 14: "DT_SONAME", 15: "DT_RPATH", 29: "DT_RUNPATH"}
 _DT_ENTRY_SIZES = {32: {9: ("DT_RELAENT", 12), 19: ("DT_RELENT", 8), 11: ("DT_SYMENT", 16),
                         37: ("DT_RELRENT", 4)},
@@ -104,6 +125,10 @@ def _page_size():
         return 4096
 
 
+def _page_up(address, page):
+    return -(-address // page) * page
+
+
 def check(path, machine):
     """Raises BadBinary if dlopen could not safely map the binary at path on machine.
 
@@ -128,7 +153,7 @@ def check(path, machine):
         if e_type != _ET_DYN:
             raise BadBinary("it is %s (ELF type %d), not a shared library (ET_DYN)"
                             % (_TYPES.get(e_type, "not a shared library"), e_type))
-        binary = _Binary(f, size, bits, order)
+        binary = _Binary(f, size, bits, order, e_machine)
         phoff, shoff, phentsize, phnum, shentsize, shnum = (
             header[4], header[5], header[8], header[9], header[10], header[11])
         if phnum == _PN_XNUM:  # more than 65534 segments: the count is in section 0
@@ -149,19 +174,18 @@ def check(path, machine):
         binary.check_segments([struct.unpack_from(binary.phdr, table, i * phentsize)
                                for i in range(phnum)])
         binary.check_dynamic()
-    # dlopen does not read section headers, but a table past the end of the
-    # file means the end of the file is missing
-    if shoff != 0 and shoff + shnum * shentsize > size:
-        raise BadBinary("its section header table (bytes %d to %d) lies past the end of the "
-                        "file (%d bytes): it is truncated"
-                        % (shoff, shoff + shnum * shentsize, size))
+        # dlopen reads no section headers, but they tell a damaged file: a
+        # table past the end, or segments that map a section's bytes elsewhere
+        if shoff != 0:
+            binary.check_sections(shoff, shentsize, shnum)
 
 
 class _Binary:
     """An open ELF file being checked, and what is known of it so far."""
 
-    def __init__(self, f, size, bits, order):
+    def __init__(self, f, size, bits, order, machine):
         endian = "<" if order == "little" else ">"
+        self.endian, self.machine = endian, machine
         layout = _LAYOUTS[bits]
         self.f, self.size, self.bits = f, size, bits
         self.phdr, self.shdr, self.dyn = (endian + layout["phdr"], endian + layout["shdr"],
@@ -188,7 +212,7 @@ class _Binary:
     def check_segments(self, headers):
         page = _page_size()
         end_of_last = 0
-        in_memory = []
+        in_memory, relro = [], []
         for number, fields in enumerate(headers):
             p_type, offset, vaddr, filesz, memsz = (fields[i] for i in self.phdr_fields)
             name = ("PT_LOAD segment %d" % number if p_type == _PT_LOAD else
@@ -200,6 +224,8 @@ class _Binary:
                                                               self.size))
             if p_type in _READ_IN_MEMORY:
                 in_memory.append((name, p_type, offset, vaddr, filesz))
+            if p_type == _PT_GNU_RELRO:
+                relro.append((number, vaddr, memsz))
             if p_type != _PT_LOAD:
                 continue
             if filesz > memsz:
@@ -216,6 +242,21 @@ class _Binary:
             self.loads.append((vaddr, filesz, memsz, offset))
         if not self.loads:
             raise BadBinary("it has no loadable segment (PT_LOAD)")
+        # made read-only after relocation: elsewhere it would be another library's pages
+        for number, vaddr, memsz in relro:
+            end = vaddr + memsz
+            # (lld rounds its end up to a page, past the end of the segment)
+            load = [(start, filesz, size) for start, filesz, size, _ in self.loads
+                    if start <= vaddr and end <= _page_up(start + size, page)]
+            if not load:
+                raise BadBinary("its PT_GNU_RELRO segment %d (addresses 0x%x to 0x%x) is not "
+                                "inside a loadable segment" % (number, vaddr, end))
+            # it ends in the segment's file-backed pages (GNU ld, gold), or with
+            # the segment (lld, mold, whose .bss.rel.ro is past the file's bytes)
+            start, filesz, size = load[0]
+            if end > _page_up(start + filesz, page) and _page_up(end, page) < start + size:
+                raise BadBinary("its PT_GNU_RELRO segment %d (addresses 0x%x to 0x%x) would "
+                                "make writable data read-only" % (number, vaddr, end))
         for name, p_type, offset, vaddr, filesz in in_memory:
             if self.file_offset(vaddr, filesz) != offset:
                 raise BadBinary("its %s (addresses 0x%x to 0x%x) is not where a loadable "
@@ -235,23 +276,47 @@ class _Binary:
         data = self.read(offset, filesz)
         values = {}
         strings = []
-        for tag, value in struct.iter_unpack(self.dyn, data[:filesz - filesz % entry]):
+        entries = list(struct.iter_unpack(self.dyn, data[:filesz - filesz % entry]))
+        for number, (tag, value) in enumerate(entries):
             if tag == _DT_NULL:
+                # linkers pad with DT_NULL: an entry after it was one damaged into it
+                if any(later != _DT_NULL for later, _ in entries[number:]):
+                    raise BadBinary("its dynamic section has entries after its DT_NULL end "
+                                    "marker (entry %d)" % number)
                 break
             if tag in _DT_STRINGS:
                 strings.append((_DT_STRINGS[tag], value))
+            elif tag in values and tag in _DT_SINGLE:
+                raise BadBinary("its dynamic section has two entries of tag %d" % tag)
             else:
                 values[tag] = value
         else:
             raise BadBinary("its dynamic section has no DT_NULL end marker")
+        for tag in values:
+            # ld.so ignores tags it does not know: one damaged into such a tag
+            # is an entry lost (and outside these ranges, no linker makes one)
+            if not (0 < tag < _DT_NUM or _DT_LOOS <= tag <= _DT_HIPROC):
+                raise BadBinary("its dynamic section has an entry of unknown tag 0x%x" % tag)
+        for tag, pointer in _DT_SIZE_OF.items():
+            if tag in values and pointer not in values:
+                raise BadBinary("its dynamic section has %s but no %s"
+                                % (_DT_NAMES[tag], _DT_POINTERS[pointer][0]))
         for tag, (name, size_tag) in _DT_POINTERS.items():
             if tag not in values:
                 continue
+            for companion in _DT_COMPANIONS.get(tag, ()):
+                if companion not in values:
+                    raise BadBinary("its dynamic section has %s but no %s"
+                                    % (name, _DT_NAMES[companion]))
             length = values.get(size_tag, 0) if size_tag is not None else 1
             if self.file_offset(values[tag], length) is None:
                 raise BadBinary("its dynamic entry %s (address 0x%x, %d bytes) is not in the "
                                 "file-backed part of a loadable segment"
                                 % (name, values[tag], length))
+        # symbol versions index the version definitions or needs
+        if 0x6FFFFFF0 in values and 0x6FFFFFFC not in values and 0x6FFFFFFE not in values:
+            raise BadBinary("its dynamic section has DT_VERSYM but neither DT_VERDEF nor "
+                            "DT_VERNEED")
         for tag in (_DT_STRTAB, _DT_SYMTAB):
             if tag not in values:
                 raise BadBinary("its dynamic section has no %s: it exports nothing"
@@ -262,6 +327,7 @@ class _Binary:
         if values.get(_DT_PLTREL, 7) not in (7, 17):
             raise BadBinary("its dynamic entry DT_PLTREL is %d, neither DT_RELA nor DT_REL"
                             % values[_DT_PLTREL])
+        self._check_relative_counts(values)
         strtab = self.file_offset(values[_DT_STRTAB], values.get(_DT_STRSZ, 0))
         if values.get(_DT_STRSZ, 0) == 0 or self.read(strtab + values[_DT_STRSZ] - 1, 1) != b"\0":
             raise BadBinary("its string table (DT_STRTAB, DT_STRSZ) does not end with a NUL")
@@ -270,3 +336,48 @@ class _Binary:
                 raise BadBinary("its dynamic entry %s (string %d) is past the end of the "
                                 "string table (DT_STRSZ %d)"
                                 % (name, value, values.get(_DT_STRSZ, 0)))
+
+    def _check_relative_counts(self, values):
+        for tag, (name, table, size_tag, entry_tag) in _DT_RELATIVE_COUNTS.items():
+            if tag not in values:
+                continue
+            count, entry = values[tag], values.get(entry_tag, 0)
+            if table not in values or entry <= 0 or count > values[size_tag] // entry:
+                raise BadBinary("its dynamic entry %s (%d) counts more relocations than "
+                                "there are" % (name, count))
+            relative = _R_RELATIVE.get(self.machine)
+            if relative is None or count == 0:
+                continue
+            data = self.read(self.file_offset(values[table], values[size_tag]), count * entry)
+            word = "Q" if self.bits == 64 else "I"
+            for number in range(count):
+                # r_info is the word after r_offset, in Rel and Rela alike
+                r_info = struct.unpack_from(self.endian + word, data,
+                                            number * entry + struct.calcsize(word))[0]
+                r_type = r_info & 0xFFFFFFFF if self.bits == 64 else r_info & 0xFF
+                if r_type != relative:
+                    raise BadBinary("its dynamic entry %s (%d) counts relocation %d as "
+                                    "relative, and it is of type %d"
+                                    % (name, count, number, r_type))
+
+    def check_sections(self, shoff, shentsize, shnum):
+        table = self.read(shoff, shnum * shentsize)
+        if table is None:
+            raise BadBinary("its section header table (bytes %d to %d) lies past the end of "
+                            "the file (%d bytes): it is truncated"
+                            % (shoff, shoff + shnum * shentsize, self.size))
+        if shnum == 0 or shentsize != struct.calcsize(self.shdr):
+            return  # extended numbering, or a table ld.so would not read either
+        if any(struct.unpack_from(self.shdr, table)[i] for i in (0, 1, 2, 3, 4, 8, 9)):
+            # section 0 is zeros, but for sh_size, sh_link and sh_info (extended numbering)
+            raise BadBinary("its section header table (at byte %d) does not start with the "
+                            "null section: e_shoff is damaged" % shoff)
+        for number in range(shnum):
+            fields = struct.unpack_from(self.shdr, table, number * shentsize)
+            sh_type, sh_flags, sh_addr, sh_offset, sh_size = fields[1:6]
+            if sh_flags & _SHF_ALLOC and sh_type != _SHT_NOBITS and sh_size:
+                if self.file_offset(sh_addr, sh_size) != sh_offset:
+                    raise BadBinary("its loadable segments do not map section %d (bytes %d to "
+                                    "%d) at its address 0x%x: a segment's offset or address "
+                                    "is damaged" % (number, sh_offset, sh_offset + sh_size,
+                                                     sh_addr))

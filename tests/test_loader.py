@@ -521,3 +521,84 @@ def test_relative_path(good_binary, tmp_path, monkeypatch, relative):
     assert module.f_noargs() == 42
     assert module.__file__ == str(tmp_path / os.path.normpath(relative))
     assert os.path.isabs(module.__spec__.origin)
+
+
+# ---- seeded fuzzing of the parts the check reads ----------------------------
+# HPY_BUILD_LOADER_FUZZ=<cases> runs more (CI runs the default); a crash names
+# the case and the seed, so it can be replayed.
+
+FUZZ_CASES = int(os.environ.get("HPY_BUILD_LOADER_FUZZ", "200"))
+FUZZ_SEED = int(os.environ.get("HPY_BUILD_LOADER_FUZZ_SEED", "9"))
+
+LOAD_EACH = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, %r)
+    from hpy_build.universal import load
+    for line in sys.stdin:
+        print("start", line.strip(), flush=True)
+        try:
+            load("mytest", line.strip())
+        except ImportError as error:
+            assert str(error) and error.path == line.strip(), error
+        except Exception as error:  # a module's own error: a Python exception is fine
+            print("raised", type(error).__name__, error, flush=True)
+        print("done", flush=True)
+""" % ROOT)
+
+
+def _fuzzed_bytes(elf):
+    """The offsets of the bytes the check vouches for: the ELF header, where
+    the program headers say each segment is (not its permissions), and which
+    entries the dynamic section has (their tags, not where they point)."""
+    places = list(range(struct.calcsize(HEADER)))
+    word = WORD // 8
+    field_at = dict(zip(PHDR_FIELDS, [0] + [struct.calcsize(PHDR[:i + 2]) for i in range(7)]))
+    for number in range(elf.phnum):
+        for field in ("type", "offset", "vaddr", "filesz", "memsz"):
+            at = elf.phoff + number * elf.phentsize + field_at[field]
+            places += range(at, at + (4 if field == "type" else word))
+    for at, _, _ in elf.dynamic():
+        places += range(at, at + word)
+    return places
+
+
+def _mutants(good, rng, cases):
+    """(what was done, bytes) for each case: the file cut short, or a few of
+    the bytes the check reads changed."""
+    elf = Elf(good)
+    places = _fuzzed_bytes(elf)
+    for _ in range(cases):
+        data = bytearray(elf.data)
+        if rng.random() < 0.2:
+            length = rng.randrange(len(data))
+            yield "cut to %d bytes" % length, bytes(data[:length])
+            continue
+        changes = []
+        for _ in range(rng.randint(1, 4)):
+            at = rng.choice(places)
+            data[at] = rng.choice([0, 0xFF, 0x7F, 0x80, data[at] ^ (1 << rng.randrange(8)),
+                                   rng.randrange(256)])
+            changes.append("byte %d = 0x%02x" % (at, data[at]))
+        yield ", ".join(changes), bytes(data)
+
+
+def test_mutated_binaries_never_crash_the_interpreter(good_binary, tmp_path):
+    import random
+    rng = random.Random(FUZZ_SEED)
+    cases, paths = [], []
+    for number, (what, data) in enumerate(_mutants(good_binary, rng, FUZZ_CASES)):
+        directory = tmp_path / str(number)
+        directory.mkdir()
+        (directory / "mytest.hpy0.so").write_bytes(data)
+        cases.append(what)
+        paths.append(str(directory / "mytest.hpy0.so"))
+    result = subprocess.run([sys.executable, "-c", LOAD_EACH], input="\n".join(paths) + "\n",
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True, timeout=600)
+    started = [line.split(" ", 1)[1] for line in result.stdout.splitlines()
+               if line.startswith("start ")]
+    if result.returncode != 0:
+        number = paths.index(started[-1])
+        pytest.fail("case %d (seed %d: %s) killed the interpreter (%d): %s"
+                    % (number, FUZZ_SEED, cases[number], result.returncode, result.stderr[-2000:]))
+    assert started == paths
