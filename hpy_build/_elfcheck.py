@@ -258,7 +258,7 @@ class _Binary:
                 raise BadBinary("its PT_GNU_RELRO segment %d (addresses 0x%x to 0x%x) would "
                                 "make writable data read-only" % (number, vaddr, end))
         for name, p_type, offset, vaddr, filesz in in_memory:
-            if self.file_offset(vaddr, filesz) != offset:
+            if filesz and self.file_offset(vaddr, filesz) != offset:
                 raise BadBinary("its %s (addresses 0x%x to 0x%x) is not where a loadable "
                                 "segment puts bytes %d to %d of the file"
                                 % (name, vaddr, vaddr + filesz, offset, offset + filesz))
@@ -349,12 +349,13 @@ class _Binary:
             if relative is None or count == 0:
                 continue
             data = self.read(self.file_offset(values[table], values[size_tag]), count * entry)
-            word = "Q" if self.bits == 64 else "I"
-            for number in range(count):
-                # r_info is the word after r_offset, in Rel and Rela alike
-                r_info = struct.unpack_from(self.endian + word, data,
-                                            number * entry + struct.calcsize(word))[0]
-                r_type = r_info & 0xFFFFFFFF if self.bits == 64 else r_info & 0xFF
+            word = self.bits // 8
+            # r_info is the word after r_offset, in Rel and Rela alike
+            layout = "%s%dx%s%dx" % (self.endian, word, "Q" if word == 8 else "I",
+                                     entry - 2 * word)
+            mask = 0xFFFFFFFF if word == 8 else 0xFF
+            for number, (r_info,) in enumerate(struct.iter_unpack(layout, data)):
+                r_type = r_info & mask
                 if r_type != relative:
                     raise BadBinary("its dynamic entry %s (%d) counts relocation %d as "
                                     "relative, and it is of type %d"
