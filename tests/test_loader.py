@@ -548,12 +548,17 @@ LOAD_EACH = textwrap.dedent("""
 
 def _fuzzed_bytes(elf):
     """The offsets of the bytes the check vouches for: the ELF header, where
-    the program headers say each segment is (not its permissions), and which
-    entries the dynamic section has (their tags, not where they point)."""
+    the program headers say the segments that are mapped or read in memory
+    are (not their permissions, nor the RELRO range inside its segment), and
+    which entries the dynamic section has (their tags, not where they point)."""
     places = list(range(struct.calcsize(HEADER)))
     word = WORD // 8
     field_at = dict(zip(PHDR_FIELDS, [0] + [struct.calcsize(PHDR[:i + 2]) for i in range(7)]))
-    for number in range(elf.phnum):
+    # PT_LOAD, PT_DYNAMIC, PT_PHDR, PT_TLS, PT_GNU_EH_FRAME, PT_GNU_PROPERTY
+    vouched = {1, 2, 6, 7, 0x6474E550, 0x6474E553}
+    for number, segment in enumerate(elf.segments()):
+        if segment["type"] not in vouched:
+            continue
         for field in ("type", "offset", "vaddr", "filesz", "memsz"):
             at = elf.phoff + number * elf.phentsize + field_at[field]
             places += range(at, at + (4 if field == "type" else word))
