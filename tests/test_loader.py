@@ -240,6 +240,24 @@ def test_module_errors_name_the_file(hpy_compiler, tmp_path, source, name, error
     assert info.value.__notes__[-1] == "while loading the HPy module '%s' from %s" % (name, path)
 
 
+def test_failed_loads_keep_no_reference(hpy_compiler, tmp_path):
+    import gc
+    import importlib.machinery
+    path = hpy_compiler.compile(FAILING_EXEC, "universal", "exec_fails", tmp_path)
+    spec = importlib.machinery.ModuleSpec("exec_fails", None, origin=path)
+    for _ in range(3):  # the first load may cache
+        with pytest.raises(ValueError):
+            load("exec_fails", path, spec)
+    gc.collect()
+    before = sys.getrefcount(spec)
+    for _ in range(10):
+        with pytest.raises(ValueError) as info:
+            load("exec_fails", path, spec)
+        del info
+    gc.collect()
+    assert sys.getrefcount(spec) == before
+
+
 # ---- the ELF check before dlopen ---------------------------------------------
 # A damaged or foreign binary must be an ImportError saying what is wrong with
 # it; dlopen of a truncated one dies with SIGBUS, so those load in a subprocess.
@@ -355,8 +373,7 @@ def test_truncated_binary_without_section_headers(good_binary, tmp_path):
     for length in [4096, 8192, end // 2, end - 1]:
         number = next(i for i, s in enumerate(elf.segments())
                       if s["type"] == 1 and s["offset"] + s["filesz"] > length)
-        truncated = elf.write(tmp_path / ("t%d" % length), length)
-        truncated = shutil.move(truncated, str(tmp_path / ("mytest%d.hpy0.so" % length)))
+        truncated = elf.write(tmp_path / ("mytest%d.hpy0.so" % length), length)
         _expect_refused("mytest%d" % length, truncated,
                         "its PT_LOAD segment %d (bytes " % number,
                         "lies past the end of the file (%d bytes): it is truncated" % length)
