@@ -6,10 +6,13 @@
 The import stubs that hpy-build writes next to each universal binary call
 ``load`` for you, so ``import mypkg.mymod`` just works.
 """
+import functools
 import importlib.machinery
 import os
 import re
 import sys
+
+from hpy_build import _elfcheck
 
 # .hpy0.so (universal) or .hpy0-cp311.so (hybrid: also uses one CPython's C API)
 _FILE_NAME = re.compile(r"\.hpy(?P<major>\d+)(?:-(?P<cpython>cp\d+))?\.(?:so|pyd)$")
@@ -33,6 +36,21 @@ def _runtime():
             "through %s's C-API emulation" % (sys.implementation.name, sys.implementation.name))
     from hpy_build import _universal
     return _universal
+
+
+def _with_note(exc, note):
+    """exc with a PEP 678 note; before 3.11 the note is only kept in __notes__."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:
+        exc.__notes__ = getattr(exc, "__notes__", []) + [note]
+    return exc
+
+
+@functools.lru_cache(maxsize=None)
+def _this_machine():
+    """(bits, byte order, e_machine) of the runtime's own binary; None off ELF platforms."""
+    return _elfcheck.machine_of(_runtime().__file__)
 
 
 def _set_import_attributes(module, spec, path):
@@ -60,17 +78,24 @@ def _set_import_attributes(module, spec, path):
 def load(name, path, spec=None):
     """Load the universal binary at ``path`` as the module ``name`` and return it.
 
+    ``path`` is a ``str``, ``bytes`` or ``os.PathLike``, relative to the
+    current directory or absolute.
+
     ``spec`` is the module's ``importlib`` spec (the import stubs pass their
     own); the module's spec has ``path`` as its origin either way. The module
     gets ``__spec__``, ``__loader__``, ``__package__`` and ``__file__`` as an
     import would give it, and is not put into ``sys.modules``.
 
-    Raises ``ImportError`` naming the file when it is missing or not an HPy
-    module, and :class:`HPyABIError` (an ``ImportError`` and a
+    Raises ``ImportError`` naming the file when it is missing, damaged (on
+    ELF platforms the binary is checked before it is mapped), built for
+    another machine or not an HPy module, and :class:`HPyABIError` (an ``ImportError`` and a
     ``RuntimeError``) when it was built for an HPy ABI version or tag this
     runtime cannot load.
     """
-    path = os.fspath(path)
+    # Absolute, since dlopen searches the library path for a name without a
+    # slash; str for messages and __file__ (undecodable bytes become
+    # surrogates, as in os.fsdecode), bytes for dlopen.
+    path = os.fsdecode(os.path.abspath(os.fspath(path)))
     if not os.path.isfile(path):
         raise ImportError("no HPy module binary at %s" % path, name=name, path=path)
     match = _FILE_NAME.search(os.path.basename(path))
@@ -90,6 +115,18 @@ def load(name, path, spec=None):
         # An import stub's spec: the stub's loader (for reload), the binary's origin.
         spec = importlib.machinery.ModuleSpec(spec.name, spec.loader, origin=path)
     spec.has_location = True  # a file, so repr(module) says "from <path>" as for any extension
-    module = _runtime().load(name, path, spec, file_major, cpython_tag is not None, HPyABIError)
+    runtime = _runtime()
+    try:
+        # dlopen would crash on a damaged binary (see _elfcheck): refuse it in words
+        if _this_machine() is not None:
+            _elfcheck.check(path, _this_machine())
+    except _elfcheck.BadBinary as bad:
+        raise _with_note(ImportError(
+            "Error during loading of the HPy extension module at path '%s'. The file is not a "
+            "shared library this interpreter can load: %s." % (path, bad), name=name, path=path),
+            "%s: rebuild or reinstall the module for this machine; a truncated binary is "
+            "often left by an interrupted copy or download" % path) from None
+    module = runtime.load(name, path, os.fsencode(path), spec, file_major,
+                          cpython_tag is not None, HPyABIError)
     _set_import_attributes(module, spec, path)
     return module

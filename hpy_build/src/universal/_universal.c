@@ -10,7 +10,7 @@ typedef uint32_t (*version_func)(void);
 typedef void (*init_ctx_func)(HPyContext *);
 typedef HPyModuleDef *(*init_func)(void);
 
-static void *find_symbol(void *lib, const char *prefix, const char *shortname, const char *path,
+static void *find_symbol(void *lib, const char *prefix, const char *shortname, PyObject *path,
                          PyObject *name)
 {
     char symbol[512];
@@ -19,48 +19,45 @@ static void *find_symbol(void *lib, const char *prefix, const char *shortname, c
     address = dlsym(lib, symbol);
     if (address == NULL) {
         PyObject *msg = PyUnicode_FromFormat(
-            "%s is not an HPy universal module: it does not export '%s'. Build it "
+            "%U is not an HPy universal module: it does not export '%s'. Build it "
             "from a source with HPy_MODINIT(%s, ...) for the universal ABI, and keep "
             "the file name's module name '%s'.", path, symbol, shortname, shortname);
         if (msg != NULL) {
-            PyErr_SetImportError(msg, name, NULL);
+            PyErr_SetImportError(msg, name, path);
             Py_DECREF(msg);
         }
     }
     return address;
 }
 
-static PyObject *import_error(PyObject *name, const char *path, const char *format, ...)
+static PyObject *import_error(PyObject *name, PyObject *path, const char *format, ...)
 {
     va_list vargs;
-    PyObject *msg, *py_path;
+    PyObject *msg;
     va_start(vargs, format);
     msg = PyUnicode_FromFormatV(format, vargs);
     va_end(vargs);
-    py_path = PyUnicode_DecodeFSDefault(path);
-    if (msg != NULL && py_path != NULL)
-        PyErr_SetImportError(msg, name, py_path);
+    if (msg != NULL)
+        PyErr_SetImportError(msg, name, path);
     Py_XDECREF(msg);
-    Py_XDECREF(py_path);
     return NULL;
 }
 
 /* An ABI mismatch: raises error_class(message, name=, path=), an ImportError
  * that is also HPy 0.9's RuntimeError (hpy_build.universal.HPyABIError).
  * The message is HPy 0.9's; what to do follows as a note. */
-static PyObject *abi_error(PyObject *error_class, PyObject *name, const char *path,
+static PyObject *abi_error(PyObject *error_class, PyObject *name, PyObject *path,
                            const char *advice, const char *format, ...)
 {
     va_list vargs;
-    PyObject *msg, *py_path, *note, *args = NULL, *kwargs = NULL, *exc = NULL;
+    PyObject *msg, *note, *args = NULL, *kwargs = NULL, *exc = NULL;
     va_start(vargs, format);
     msg = PyUnicode_FromFormatV(format, vargs);
     va_end(vargs);
-    py_path = PyUnicode_DecodeFSDefault(path);
-    note = PyUnicode_FromFormat("%s: %s", path, advice);
-    if (msg != NULL && py_path != NULL) {
+    note = PyUnicode_FromFormat("%U: %s", path, advice);
+    if (msg != NULL) {
         args = PyTuple_Pack(1, msg);
-        kwargs = Py_BuildValue("{s:O,s:O}", "name", name, "path", py_path);
+        kwargs = Py_BuildValue("{s:O,s:O}", "name", name, "path", path);
     }
     if (args != NULL && kwargs != NULL && note != NULL)
         exc = PyObject_Call(error_class, args, kwargs);
@@ -69,7 +66,6 @@ static PyObject *abi_error(PyObject *error_class, PyObject *name, const char *pa
     Py_XDECREF(exc);
     Py_XDECREF(note);
     Py_XDECREF(msg);
-    Py_XDECREF(py_path);
     Py_XDECREF(args);
     Py_XDECREF(kwargs);
     return NULL;
@@ -81,10 +77,56 @@ static int has_legacy_methods(HPyModuleDef *hpydef)
     return legacy != NULL && legacy->ml_name != NULL;
 }
 
+/* Adds "while loading ..." to the raised exception as a PEP 678 note,
+ * after any notes it has; if that fails, the exception is kept as it is. */
+static PyObject *note_the_file(PyObject *name, PyObject *path)
+{
+    PyObject *exc, *note, *done = NULL;
+#if PY_VERSION_HEX >= 0x030C0000
+    exc = PyErr_GetRaisedException();
+#else
+    PyObject *type, *tb;
+    PyErr_Fetch(&type, &exc, &tb);
+    PyErr_NormalizeException(&type, &exc, &tb);
+#endif
+    if (exc == NULL)
+        goto restore;
+    note = PyUnicode_FromFormat("while loading the HPy module '%U' from %U", name, path);
+    if (note != NULL) {
+#if PY_VERSION_HEX >= 0x030B0000
+        done = PyObject_CallMethod(exc, "add_note", "O", note);
+#else
+        PyObject *notes = PyObject_GetAttrString(exc, "__notes__");
+        if (notes == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            notes = PyList_New(0);
+            if (notes != NULL && PyObject_SetAttrString(exc, "__notes__", notes) < 0)
+                Py_CLEAR(notes);
+        }
+        if (notes != NULL && PyList_Check(notes) && PyList_Append(notes, note) == 0) {
+            done = Py_None;
+            Py_INCREF(done);
+        }
+        Py_XDECREF(notes);
+#endif
+        Py_DECREF(note);
+    }
+    if (done == NULL)
+        PyErr_Clear();  /* no note (no memory, or odd __notes__): the error stands */
+    Py_XDECREF(done);
+restore:
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyErr_Restore(type, exc, tb);
+#endif
+    return NULL;
+}
+
 static PyObject *load(PyObject *self, PyObject *args)
 {
-    PyObject *name, *spec, *module, *error_class;
-    const char *path, *dotted, *shortname;
+    PyObject *name, *path, *spec, *module, *error_class;
+    const char *fspath, *dotted, *shortname;
     char *kept_name;
     int file_major;  /* -1: the file name has no .hpy<N> tag */
     int hybrid;
@@ -98,8 +140,9 @@ static PyObject *load(PyObject *self, PyObject *args)
     PyModuleDef *pydef;
     (void)self;
 
-    if (!PyArg_ParseTuple(args, "UsOipO:load", &name, &path, &spec, &file_major, &hybrid,
-                          &error_class))
+    /* path: str for messages; fspath: its bytes, absolute, for dlopen */
+    if (!PyArg_ParseTuple(args, "UUyOipO:load", &name, &path, &fspath, &spec, &file_major,
+                          &hybrid, &error_class))
         return NULL;
     dotted = PyUnicode_AsUTF8(name);
     if (dotted == NULL)
@@ -107,9 +150,10 @@ static PyObject *load(PyObject *self, PyObject *args)
     shortname = strrchr(dotted, '.') ? strrchr(dotted, '.') + 1 : dotted;
 
     /* Never closed: the module's code must outlive every object it made. */
-    lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    lib = dlopen(fspath, RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL)
-        return import_error(name, path, "cannot load HPy module %s: %s", path, dlerror());
+        return import_error(name, path, "Error during loading of the HPy extension module at "
+                            "path '%U'. Error message from dlopen/WinAPI: %s", path, dlerror());
 
     get_major = (version_func)find_symbol(lib, "get_required_hpy_major_version_", shortname, path, name);
     if (get_major == NULL)
@@ -143,7 +187,7 @@ static PyObject *load(PyObject *self, PyObject *args)
                  "CPython-ABI binaries are imported directly, without hpy_build",
                  shortname, (unsigned)major);
         return abi_error(error_class, name, path, advice,
-            "HPy extension module '%s' at path '%s': could not find HPy ABI tag encoded in "
+            "HPy extension module '%s' at path '%U': could not find HPy ABI tag encoded in "
             "the filename. The extension claims to be compiled with HPy ABI version: %u.%u.",
             dotted, path, (unsigned)major, (unsigned)minor);
     }
@@ -152,7 +196,7 @@ static PyObject *load(PyObject *self, PyObject *args)
                  "the file was renamed or mis-built: a binary for ABI %u is named .hpy%u",
                  (unsigned)major, (unsigned)major);
         return abi_error(error_class, name, path, advice,
-            "HPy extension module '%s' at path '%s': mismatch between the HPy ABI tag "
+            "HPy extension module '%s' at path '%U': mismatch between the HPy ABI tag "
             "encoded in the filename and the major version requested by the HPy extension "
             "itself. Major version tag parsed from filename: %u. Requested version: %u.%u.",
             dotted, path, (unsigned)file_major, (unsigned)major, (unsigned)minor);
@@ -162,16 +206,18 @@ static PyObject *load(PyObject *self, PyObject *args)
     hpydef = init();
     if (hpydef == NULL)
         return import_error(name, path,
-            "Error during loading of the HPy extension module at path '%s'. Function "
+            "Error during loading of the HPy extension module at path '%U'. Function "
             "'HPyInit_%s' returned NULL.", path, shortname);
     if (!hybrid && has_legacy_methods(hpydef)) {
         PyErr_Format(PyExc_RuntimeError,
             "Module %s contains legacy methods, but it was built for the universal ABI, "
             "which cannot run C-API functions on every interpreter: build it with "
-            "--hpy-abi=hybrid (or cpython), or port the legacy methods to HPyDef_METH (%s)",
+            "--hpy-abi=hybrid (or cpython), or port the legacy methods to HPyDef_METH (%U)",
             dotted, path);
         return NULL;
     }
+    /* Past here errors come from the HPyModuleDef or the module's own slots,
+     * whose messages name at most the module: a note names the file. */
     /* The def keeps the name for the life of the process. */
     kept_name = strdup(dotted);
     if (kept_name == NULL)
@@ -179,24 +225,24 @@ static PyObject *load(PyObject *self, PyObject *args)
     pydef = _HPyModuleDef_CreatePyModuleDef(hpydef, kept_name);
     if (pydef == NULL) {
         free(kept_name);
-        return NULL;
+        return note_the_file(name, path);
     }
     module = PyModule_FromDefAndSpec(pydef, spec);
     if (module == NULL)
-        return NULL;
+        return note_the_file(name, path);
     /* HPy_mod_create may return any object; exec slots need a module (and
      * then there are none), as when the import system runs them. */
     if (PyModule_Check(module) && PyModule_ExecDef(module, pydef) < 0) {
         Py_DECREF(module);
-        return NULL;
+        return note_the_file(name, path);
     }
     return module;
 }
 
 static PyMethodDef methods[] = {
     {"load", load, METH_VARARGS,
-     "load(name, path, spec, file_major, hybrid, abi_error): load a universal HPy binary "
-     "(see hpy_build.universal)"},
+     "load(name, path, fspath, spec, file_major, hybrid, abi_error): load a universal HPy "
+     "binary (see hpy_build.universal)"},
     {NULL, NULL, 0, NULL},
 };
 
