@@ -6,6 +6,7 @@ each snippet then costs one compile and one link.
 import importlib.util
 import json
 import os
+import shlex
 import subprocess
 import sysconfig
 
@@ -19,6 +20,9 @@ from hpy_build.universal import load as load_universal
 # Warnings are errors: the headers promise -Wall -Wextra -Werror cleanliness.
 TEST_INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 WARNINGS = ["-Wall", "-Wextra", "-Werror"]
+# Extra compile and link flags for every test module, e.g. the sanitizers
+# (.ci/sanitizers sets "-fsanitize=address,undefined ..."); tests only.
+EXTRA_FLAGS = shlex.split(os.environ.get("HPY_BUILD_TEST_CFLAGS", ""))
 
 
 class _BuildExt(build_ext):
@@ -57,7 +61,7 @@ class HPyCompiler:
                 options["extra_sources"], output_dir=str(out),
                 macros=options["define_macros"],
                 include_dirs=options["include_dirs"] + [sysconfig.get_paths()["include"]],
-                extra_postargs=WARNINGS + options["extra_compile_args"])
+                extra_postargs=WARNINGS + options["extra_compile_args"] + EXTRA_FLAGS)
         return self._objects[abi]
 
     def compile(self, source, abi, name, build_dir, cplusplus=None):
@@ -76,7 +80,8 @@ class HPyCompiler:
             define_macros=options["define_macros"],
             include_dirs=options["include_dirs"] + [TEST_INCLUDE],
             extra_objects=self.shared_objects(abi),
-            extra_compile_args=WARNINGS + std + options["extra_compile_args"],
+            extra_compile_args=WARNINGS + std + options["extra_compile_args"] + EXTRA_FLAGS,
+            extra_link_args=EXTRA_FLAGS,
             language="c++" if cplusplus else None)
         return _build(ext, abi, build_dir)
 
