@@ -11,13 +11,13 @@ from setuptools import Extension, setup
 
 
 def runtime_extension():
-    sources = sorted(glob.glob("hpy_build/src/universal/*.c") + glob.glob("hpy_build/src/runtime/*.c"))
+    sources = sorted(glob.glob("hpy_build/runtime/cpython/*.c") + glob.glob("hpy_build/runtime/cpython/ctx/*.c"))
     return Extension(
         "hpy_build._universal",
         sources=sources,
-        include_dirs=["include", "hpy_build/src/universal"],
+        include_dirs=["include", "hpy_build/runtime/cpython"],
         define_macros=[("HPY_ABI_CPYTHON", None)],  # the runtime is the CPython ABI behind pointers
-        depends=glob.glob("include/**/*.h", recursive=True) + glob.glob("hpy_build/src/**/*.h", recursive=True),
+        depends=glob.glob("include/**/*.h", recursive=True) + glob.glob("hpy_build/runtime/**/*.h", recursive=True),
     )
 
 
@@ -38,10 +38,11 @@ def data_packages(package, folder, patterns):
 
 
 package_data = dict(data_packages("hpy_build.include", "include", ["*.h"]),
-                    **data_packages("hpy_build.src", "hpy_build/src", ["*.c", "*.h"]))
+                    **data_packages("hpy_build.helpers", "hpy_build/helpers", ["*.c"]),
+                    **data_packages("hpy_build.runtime.cpython", "hpy_build/runtime/cpython", ["*.c", "*.h"]))
 
 setup(
-    packages=["hpy_build"] + sorted(package_data),
+    packages=["hpy_build", "hpy_build.api", "hpy_build.toolchain", "hpy_build.runtime"] + sorted(package_data),
     package_dir={"hpy_build.include": "include"},
     package_data=package_data,
     # PyPy gets its universal runtime from cffi, not from a C extension.

@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from hpy_build.abi import get_include  # noqa: E402
+from hpy_build.toolchain.abi import get_include  # noqa: E402
 
 __all__ = ["__version__", "get_include"]

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-from hpy_build import _elfcheck
+from hpy_build.runtime import elfcheck as _elfcheck
 
 # .hpy0.so (universal) or .hpy0-cp311.so (hybrid: also uses one CPython's C API)
 _FILE_NAME = re.compile(r"\.hpy(?P<major>\d+)(?:-(?P<cpython>cp\d+))?\.(?:so|pyd)$")

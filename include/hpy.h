@@ -1,7 +1,7 @@
 /* hpy.h: the one header an HPy extension includes.
  *
  * The build system defines exactly one of HPY_ABI_CPYTHON, HPY_ABI_UNIVERSAL
- * or HPY_ABI_HYBRID (hpy_build.abi.compile_options does). The source code is
+ * or HPY_ABI_HYBRID (hpy_build.toolchain.abi.compile_options does). The source code is
  * the same in every ABI; only what the API calls compile to differs.
  */
 #ifndef HPy_H

@@ -14,7 +14,7 @@ import pytest
 from setuptools import Distribution, Extension
 from setuptools.command.build_ext import build_ext
 
-from hpy_build import abi as hpy_abi
+from hpy_build.toolchain import abi as hpy_abi
 from hpy_build.universal import load as load_universal
 
 # Warnings are errors: the headers promise -Wall -Wextra -Werror cleanliness.

@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from hpy_build import api
+from hpy_build.api import table as api
 
 HANDLE_NAMES = [h.public_name for h in api.HANDLES]
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from hpy_build import api
+from hpy_build.api import table as api
 
 ABI_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "hpy-abi-0.9")
 

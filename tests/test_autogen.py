@@ -1,11 +1,11 @@
 import subprocess
 import sys
 
-from hpy_build import autogen
+from hpy_build.api import autogen
 
 
 def test_generated_files_are_up_to_date():
-    assert autogen.stale_files() == [], "run: python -m hpy_build.autogen"
+    assert autogen.stale_files() == [], "run: python -m hpy_build.api.autogen"
 
 
 def test_check_mode_reports_a_stale_file(tmp_path):
@@ -19,6 +19,6 @@ def test_check_mode_reports_a_stale_file(tmp_path):
 
 
 def test_check_command_exit_status():
-    result = subprocess.run([sys.executable, "-m", "hpy_build.autogen", "--check"],
+    result = subprocess.run([sys.executable, "-m", "hpy_build.api.autogen", "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout

@@ -178,7 +178,7 @@ def universal_wheel(sample_dist):
 
 @pytest.mark.parametrize("abi", ["cpython", "universal", "hybrid"])
 def test_sample_source_is_warning_free(abi):
-    from hpy_build import abi as hpy_abi
+    from hpy_build.toolchain import abi as hpy_abi
     compiler = shutil.which("gcc")
     if compiler is None:
         pytest.skip("gcc not found")

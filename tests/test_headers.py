@@ -13,8 +13,8 @@ import pytest
 from setuptools.errors import CompileError
 
 import header_names
-from hpy_build import api
-from hpy_build.abi import ABIS, compile_options, get_include
+from hpy_build.api import table as api
+from hpy_build.toolchain.abi import ABIS, compile_options, get_include
 
 CC = sysconfig.get_config_var("CC").split()[0]
 PY_INCLUDE = sysconfig.get_paths()["include"]

@@ -18,7 +18,7 @@ import sys
 import pytest
 
 import hpy_build
-from hpy_build import abi as hpy_abi
+from hpy_build.toolchain import abi as hpy_abi
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "hpy09")

@@ -11,7 +11,7 @@ from buildtools import (  # noqa: F401  (fixtures, and the fixtures they use)
     write_files,
 )
 
-from hpy_build.setuptools_plugin import STUB_MARKER
+from hpy_build.toolchain.plugin import STUB_MARKER
 
 
 def binaries(folder, name="mymod"):
@@ -266,7 +266,7 @@ def test_bdist_wheel_takes_the_option_too(build_python, tmp_path):
 ])
 def test_requires_python_is_narrowed_to_the_runtime(declared, expected):
     from packaging.specifiers import SpecifierSet
-    from hpy_build.setuptools_plugin import narrowed_requires_python
+    from hpy_build.toolchain.plugin import narrowed_requires_python
     assert narrowed_requires_python(declared) == SpecifierSet(expected)
 
 
@@ -377,7 +377,7 @@ SETUPTOOLS_BACKEND = '[build-system]\nrequires = ["setuptools", "hpy-build"]\n' 
 
 @pytest.mark.parametrize("route", ["setup.py", "build", "pip"])
 def test_universal_wheel_requires_the_runtime_by_every_route(build_python, tmp_path, route):
-    from hpy_build.setuptools_plugin import runtime_requirement
+    from hpy_build.toolchain.plugin import runtime_requirement
     project = make_project(tmp_path / "project",
                            extra_files={"pyproject.toml": SETUPTOOLS_BACKEND},
                            setup_extra="long_description='The description, kept.',")
@@ -410,21 +410,24 @@ def test_installing_hpy_build_warns_nothing_about_its_layout(tmp_path_factory, t
     assert "absent from the `packages` configuration" not in result.stdout
     assert "Package would be ignored" not in result.stdout
     names, _metadata = wheel_files(_built_wheel(tmp_path))
-    from hpy_build.abi import get_include
+    from hpy_build.toolchain.abi import get_include
     for folder, _dirs, files in os.walk(get_include()):
         for name in files:
             relative = os.path.relpath(os.path.join(folder, name), get_include())
             assert "hpy_build/include/" + relative.replace(os.sep, "/") in names
-    sources = [n for n in names if n.startswith("hpy_build/src/") and n.endswith(".c")]
-    assert len(sources) == len(glob.glob(os.path.join(
-        os.path.dirname(get_include()), "hpy_build", "src", "*", "*.c")))
+    # The C sources an extension build compiles (helpers, the CPython-ABI
+    # context functions) ship too, and so does the runtime's own source.
+    root = os.path.dirname(get_include())
+    checkout = {os.path.relpath(f, root).replace(os.sep, "/")
+                for f in glob.glob(os.path.join(root, "hpy_build", "**", "*.c"), recursive=True)}
+    assert checkout and checkout <= set(names)
 
 
 @pytest.mark.parametrize("body", ["", "\nA description\n\nin two paragraphs.\n"])
 def test_metadata_fix_up_keeps_the_file_well_formed(tmp_path, body):
     import email.parser
     from setuptools import Distribution
-    from hpy_build.setuptools_plugin import _require_runtime_in_metadata, runtime_requirement
+    from hpy_build.toolchain.plugin import _require_runtime_in_metadata, runtime_requirement
     path = tmp_path / "METADATA"
     path.write_text("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
                     "Requires-Python: >=3.6\nRequires-Dist: six\n" + body)

@@ -23,7 +23,7 @@ from buildtools import (  # noqa: F401  (fixtures, and the fixtures they use)
     build_python, demo_wheels, ext_suffix, hpy_build_wheel, listdir,
     make_venv, requires_cpython, run, wheel_files,
 )
-from hpy_build.setuptools_plugin import STUB_MARKER
+from hpy_build.toolchain.plugin import STUB_MARKER
 
 
 def wheels_by_kind(out):

@@ -64,7 +64,7 @@ def test_excerpt_is_in_its_source(path, excerpt):
 @pytest.fixture(scope="module")
 def build_example(tmp_path_factory):
     """build_example(name, abi) -> the module docs/examples/<name>.c makes, imported."""
-    hpy_abi = pytest.importorskip("hpy_build.abi")
+    hpy_abi = pytest.importorskip("hpy_build.toolchain.abi")
     import importlib.util
     from setuptools import Distribution, Extension
     from setuptools.command.build_ext import build_ext

@@ -8,12 +8,11 @@ import os
 import sys
 import sysconfig
 
-from hpy_build.api import ABI_TAG
+from hpy_build.api.table import ABI_TAG
 
 ABIS = ("cpython", "universal", "hybrid")
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_SRC = os.path.join(_HERE, "src")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class UnknownABIError(ValueError):
@@ -30,14 +29,14 @@ def check_abi(abi, where="hpy-abi"):
 
 def get_include():
     """The directory holding ``hpy.h``."""
-    installed = os.path.join(_HERE, "include")  # inside a wheel
+    installed = os.path.join(_PACKAGE, "include")  # inside a wheel
     if os.path.exists(os.path.join(installed, "hpy.h")):
         return installed
-    return os.path.join(os.path.dirname(_HERE), "include")  # a source checkout
+    return os.path.join(os.path.dirname(_PACKAGE), "include")  # a source checkout
 
 
-def _c_files(folder):
-    folder = os.path.join(_SRC, folder)
+def _c_files(*folder):
+    folder = os.path.join(_PACKAGE, *folder)
     return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".c"))
 
 
@@ -51,7 +50,7 @@ def runtime_sources():
 
     Compiled into every CPython-ABI extension and into the universal runtime.
     """
-    return _c_files("runtime")
+    return _c_files("runtime", "cpython", "ctx")
 
 
 def compile_options(abi):

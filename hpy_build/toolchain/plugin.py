@@ -17,7 +17,7 @@ the ABI is ``cpython`` on CPython and ``universal`` elsewhere.
 
 What the ABI changes
 --------------------
-* compiler settings, helper sources and file suffix come from :mod:`hpy_build.abi`;
+* compiler settings, helper sources and file suffix come from :mod:`hpy_build.toolchain.abi`;
 * objects go to ``<build_temp>/hpy-<abi>`` and, for universal/hybrid, the
   build tree to ``build/lib.*-hpy-<abi>``, so switching ABI never reuses or
   ships another ABI's files, and needs no clean;
@@ -50,7 +50,7 @@ from distutils.errors import DistutilsError
 from distutils.extension import Extension as _DistutilsExtension
 
 import hpy_build
-from hpy_build import abi as _abi
+from hpy_build.toolchain import abi as _abi
 
 DEFAULT_ABI = "cpython" if sys.implementation.name == "cpython" else "universal"
 

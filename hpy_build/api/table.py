@@ -7,9 +7,9 @@ declaration and how it maps onto CPython's C API:
 - ``call="PyX"``: mechanical; HPy arguments are unwrapped, an HPy result wrapped.
 - ``body="..."``: a short C body, written once here and used both by the
   CPython ABI (inline in the extension) and by the universal runtime.
-- ``impl=True``: hand-written ``ctx_<Name>`` in ``hpy_build/src/runtime/``.
+- ``impl=True``: hand-written ``ctx_<Name>`` in ``hpy_build/runtime/cpython/ctx/``.
 
-``hpy_build.autogen`` turns this module into every generated header and
+``hpy_build.api.autogen`` turns this module into every generated header and
 runtime table. ``tests/test_api_table.py`` checks it against the HPy 0.9.0 ABI.
 """
 import re
