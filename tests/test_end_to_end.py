@@ -203,7 +203,8 @@ def test_hpy_build_wheel_ships_runtime_and_headers(hpy_build_wheel):
         names = set(archive.namelist())
     assert "hpy_build/_universal" + EXT_SUFFIX in names
     assert "hpy_build/include/hpy.h" in names
-    for module in ("backend", "setuptools_plugin", "universal", "abi"):
+    for module in ("backend", "toolchain/plugin", "toolchain/backend", "toolchain/abi",
+                   "universal", "runtime/elfcheck", "api/table"):
         assert "hpy_build/%s.py" % module in names
 
 
