@@ -151,9 +151,7 @@ void _hpy_debug_report(int builder, const char *fmt, ...)
         call_hook(hook);
         return;
     }
-    fprintf(stderr, "%s\n", msg);
-    fflush(stderr);
-    info->uctx->ctx_FatalError(info->uctx, msg);
+    info->uctx->ctx_FatalError(info->uctx, msg);  /* prints msg and aborts */
 }
 
 static void site_of(void *where, char *buf, size_t size)
@@ -267,7 +265,8 @@ HPy _hpy_debug_result(HPyContext *dctx, HPy h, void *func)
         return HPy_NULL;
     if (dh->is_closed || dh->kind != DH_OWNED) {
         _hpy_debug_describe_handle(dh, desc, sizeof(desc));
-        site_of(func, fn, sizeof(fn));
+        /* a function's address, not a return address: describe_site looks one byte back */
+        site_of((char *)func + 1, fn, sizeof(fn));
         if (dh->is_closed)
             _hpy_debug_report(0, "Invalid usage of already closed handle: %s returned %s; return "
                               "a handle you own and have not closed", fn, desc);
