@@ -28,7 +28,19 @@ static HPy clean_impl(HPyContext *ctx, HPy self, HPy name)
     return res;
 }
 
-static HPyDef *defines[] = { &make_greeting, &clean, NULL };
+HPyDef_METH(chars, "chars", HPyFunc_O)
+static HPy chars_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    HPy s = HPy_Str(ctx, arg);
+    HPy_ssize_t n;
+    const char *p = HPyUnicode_AsUTF8AndSize(ctx, s, &n);
+    long first = p[0];
+    HPy_Close(ctx, s);
+    return HPyLong_FromLong(ctx, first);
+}
+
+static HPyDef *defines[] = { &make_greeting, &clean, &chars, NULL };
 static HPyModuleDef moduledef = { .defines = defines };
 HPy_MODINIT(leaky, moduledef)
 """
@@ -110,6 +122,15 @@ def test_closed_handle_queue_limit(hpy_compiler, tmp_path):
         assert len(closed) == 5, len(closed)
         assert all(h.is_closed and h.obj is None for h in closed)
         assert "CLOSED" in repr(closed[0])
+        # each closed str keeps one protected page, up to the limit
+        debug.set_closed_handles_queue_max_size(1000)
+        debug.set_protected_raw_data_max_size(3 * 4096)
+        gen = debug.new_generation()
+        for i in range(10):
+            assert mod.chars("abc") == ord("a")
+        assert 0 < debug.get_protected_raw_data_size() <= 3 * 4096
+        kept = [h for h in debug.get_closed_handles(gen) if h.raw_data_size]
+        assert len(kept) == 3 and all(h.raw_data_size == 4096 for h in kept), kept
         print("ok")
     """)
     result = run_isolated(hpy_compiler, "universal", tmp_path, LEAKY, "leaky", probe,
@@ -157,3 +178,27 @@ def test_entry_point_is_declared():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     text = open(os.path.join(root, "pyproject.toml")).read()
     assert '[project.entry-points.pytest11]\nhpy_debug = "hpy_build.debug.pytest"' in text
+
+
+def test_sites_at_O0(tmp_path):
+    """At -O0 the API functions are still inlined (always_inline), so the site
+    is the author's line, not a line of an hpy header."""
+    from hpy_build.toolchain import abi as hpy_abi
+    options = hpy_abi.compile_options("universal")
+    (tmp_path / "leaky.c").write_text(LEAKY)
+    binary = tmp_path / "leaky.hpy0.so"
+    command = (["cc", "-O0", "-g", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror"]
+               + ["-D" + name for name, _ in options["define_macros"]]
+               + ["-I" + d for d in options["include_dirs"]]
+               + [str(tmp_path / "leaky.c")] + options["extra_sources"] + ["-o", str(binary)])
+    compiled = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True)
+    assert compiled.returncode == 0, compiled.stdout
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    probe = ("from hpy_build.universal import load\nimport hpy_build.debug as d\n"
+             "m = load('leaky', %r, mode='debug')\ng = d.new_generation()\n"
+             "m.make_greeting('x')\nprint(d.get_open_handles(g)[0].site)\n" % str(binary))
+    result = subprocess.run([sys.executable, "-c", probe], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True,
+                            env=dict(os.environ, PYTHONPATH=root))
+    assert result.stdout == "leaky.c:%d in make_greeting_impl\n" % _leak_line(), result.stderr

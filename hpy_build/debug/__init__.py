@@ -103,12 +103,13 @@ def new_generation():
 
 def get_open_handles(generation=0):
     """The open handles of generation >= ``generation`` (arguments and constants excluded)."""
-    return [DebugHandle(r) for r in _runtime()._debug_open_handles(generation)]
+    return [DebugHandle(r) for r in _runtime()._debug_handles(0, generation)]
 
 
-def get_closed_handles():
-    """The recently closed handles the debug mode keeps to catch their use."""
-    return [DebugHandle(r) for r in _runtime()._debug_closed_handles()]
+def get_closed_handles(generation=0):
+    """The recently closed handles (of generation >= ``generation``) that debug mode
+    keeps to catch their use; at most get_closed_handles_queue_max_size()."""
+    return [DebugHandle(r) for r in _runtime()._debug_handles(1, generation)]
 
 
 def _limits():

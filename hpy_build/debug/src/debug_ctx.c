@@ -854,7 +854,7 @@ size_t hpy_debug_open_handles(long gen, hpy_debug_handle_info *out, size_t max)
     return n;
 }
 
-size_t hpy_debug_closed_handles(hpy_debug_handle_info *out, size_t max)
+size_t hpy_debug_closed_handles(long gen, hpy_debug_handle_info *out, size_t max)
 {
     DHList *l = &_hpy_debug_info.closed;
     DebugHandle *dh;
@@ -862,6 +862,8 @@ size_t hpy_debug_closed_handles(hpy_debug_handle_info *out, size_t max)
     if (_hpy_debug_info.uctx == NULL)
         return 0;
     for (dh = l->head.next; dh != &l->head; dh = dh->next) {
+        if (dh->generation < gen)
+            continue;
         if (n < max)
             fill(&out[n], dh);
         n++;

@@ -22,10 +22,10 @@ typedef struct {
 } hpy_debug_handle_info;
 
 long hpy_debug_new_generation(void);
-/* Open handles of generation >= gen (or the closed-handle queue): how many
+/* Open handles (or those of the closed-handle queue) of generation >= gen: how many
  * there are; the first max are written to out. */
 size_t hpy_debug_open_handles(long gen, hpy_debug_handle_info *out, size_t max);
-size_t hpy_debug_closed_handles(hpy_debug_handle_info *out, size_t max);
+size_t hpy_debug_closed_handles(long gen, hpy_debug_handle_info *out, size_t max);
 size_t hpy_debug_get_closed_handles_queue_max_size(void);
 void hpy_debug_set_closed_handles_queue_max_size(size_t size);
 size_t hpy_debug_get_protected_raw_data_max_size(void);

@@ -312,13 +312,13 @@ static PyObject *handle_tuple(hpy_debug_handle_info *info)
 
 static PyObject *handle_list(int closed, long gen)
 {
-    size_t n = closed ? hpy_debug_closed_handles(NULL, 0) : hpy_debug_open_handles(gen, NULL, 0);
+    size_t n = closed ? hpy_debug_closed_handles(gen, NULL, 0) : hpy_debug_open_handles(gen, NULL, 0);
     hpy_debug_handle_info *infos = PyMem_Calloc(n ? n : 1, sizeof(hpy_debug_handle_info));
     PyObject *list;
     size_t i;
     if (infos == NULL)
         return PyErr_NoMemory();
-    n = closed ? hpy_debug_closed_handles(infos, n) : hpy_debug_open_handles(gen, infos, n);
+    n = closed ? hpy_debug_closed_handles(gen, infos, n) : hpy_debug_open_handles(gen, infos, n);
     list = PyList_New(0);
     for (i = 0; list != NULL && i < n; i++) {
         PyObject *item = handle_tuple(&infos[i]);
@@ -336,19 +336,14 @@ static PyObject *debug_new_generation(PyObject *self, PyObject *args)
     return PyLong_FromLong(hpy_debug_new_generation());
 }
 
-static PyObject *debug_open_handles(PyObject *self, PyObject *arg)
+static PyObject *debug_handles(PyObject *self, PyObject *args)
 {
-    long gen = PyLong_AsLong(arg);
+    int closed;
+    long gen;
     (void)self;
-    if (gen == -1 && PyErr_Occurred())
+    if (!PyArg_ParseTuple(args, "il", &closed, &gen))
         return NULL;
-    return handle_list(0, gen);
-}
-
-static PyObject *debug_closed_handles(PyObject *self, PyObject *args)
-{
-    (void)self; (void)args;
-    return handle_list(1, 0);
+    return handle_list(closed, gen);
 }
 
 static PyObject *debug_limits(PyObject *self, PyObject *args)
@@ -403,8 +398,7 @@ static PyObject *debug_describe_site(PyObject *self, PyObject *arg)
 
 static PyMethodDef methods[] = {
     {"_debug_new_generation", debug_new_generation, METH_NOARGS, NULL},
-    {"_debug_open_handles", debug_open_handles, METH_O, NULL},
-    {"_debug_closed_handles", debug_closed_handles, METH_NOARGS, NULL},
+    {"_debug_handles", debug_handles, METH_VARARGS, NULL},
     {"_debug_limits", debug_limits, METH_NOARGS, NULL},
     {"_debug_set_limits", debug_set_limits, METH_VARARGS, NULL},
     {"_debug_set_hook", debug_set_hook, METH_VARARGS, NULL},
