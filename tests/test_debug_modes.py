@@ -81,3 +81,11 @@ def test_bad_mode_argument(modes_binary):
 def test_bad_environment_fails_the_load(modes_binary):
     result = _run(modes_binary, "load('modes', BINARY)", HPY="modes:fast")
     assert "ValueError: HPY='modes:fast': unknown mode 'fast'" in result.stderr
+
+
+def test_universal_builds_carry_debug_information():
+    from hpy_build.toolchain import abi
+    for name in ("universal", "hybrid"):
+        flags = abi.compile_options(name)["extra_compile_args"]
+        assert "-g" in flags and "-fno-optimize-sibling-calls" in flags
+    assert "-g" not in abi.compile_options("cpython")["extra_compile_args"]
