@@ -163,9 +163,15 @@ def test_pytest_plugin_in_a_project(hpy_compiler, tmp_path):
     """))
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, HPY="debug", PYTHONPATH=root)
-    # -p: what the pytest11 entry point does once hpy-build is installed
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "hpy_build.debug.pytest",
-                             "-q", "-p", "no:cacheprovider", str(project)],
+    # -p: what the pytest11 entry point does once hpy-build is installed (and
+    # must not be given twice when it is)
+    installed = subprocess.run(
+        [sys.executable, "-c", "import importlib.metadata as m; print(any(e.name == 'hpy_debug' "
+         "for d in m.distributions() for e in d.entry_points if e.group == 'pytest11'))"],
+        stdout=subprocess.PIPE, universal_newlines=True, env=env, cwd=str(project)).stdout
+    plugin = [] if installed.strip() == "True" else ["-p", "hpy_build.debug.pytest"]
+    result = subprocess.run([sys.executable, "-m", "pytest"] + plugin +
+                            ["-q", "-p", "no:cacheprovider", str(project)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             universal_newlines=True, env=env, cwd=str(project))
     assert "2 passed, 1 error" in result.stdout, result.stdout
