@@ -71,8 +71,14 @@ extern "C" {
 #endif
 
 /* Public API functions: inline C-API calls (CPython ABI) or context calls. */
-#define HPyAPI_FUNC _HPy_UNUSED static inline
-#define HPyAPI_INLINE_HELPER HPyAPI_FUNC
+#if defined(__GNUC__) && !defined(HPY_ABI_CPYTHON)
+/* Inlined even at -O0, so that the return address a context call leaves
+ * (debug mode's creation site) is in the author's function. */
+#  define HPyAPI_FUNC _HPy_UNUSED static inline __attribute__((always_inline))
+#else
+#  define HPyAPI_FUNC _HPy_UNUSED static inline
+#endif
+#define HPyAPI_INLINE_HELPER _HPy_UNUSED static inline
 /* CPython implementations (ctx_*) shared by the CPython ABI and the runtime. */
 #define HPyAPI_IMPL _HPy_HIDDEN
 /* Helpers compiled into every extension (HPyArg_Parse, HPy_BuildValue, ...). */

@@ -59,8 +59,12 @@ static HPy Leg_new_impl(HPyContext *ctx, HPy cls, const HPy *args, HPy_ssize_t n
     (void)kw;
     if (HPy_IsNull(h))
         return h;
-    /* the struct is the whole object: the header is in it */
-    if ((PyObject *)o != (PyObject *)HPy_AsVoidP(h) && Py_TYPE((PyObject *)o) != NULL)
+    /* the struct is the whole object: the header is in it (HPy_AsPyObject,
+     * not the handle's bits, which are no PyObject * in debug mode) */
+    PyObject *obj = HPy_AsPyObject(ctx, h);
+    int same = (PyObject *)o == obj;
+    Py_XDECREF(obj);
+    if (!same && Py_TYPE((PyObject *)o) != NULL)
         o->x = -999;
     else
         o->x = nargs ? HPyLong_AsLong(ctx, args[0]) : 0;

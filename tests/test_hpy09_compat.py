@@ -100,7 +100,7 @@ def hpy_build_binaries(hpy_compiler, tmp_path_factory):
 
 
 def _probe(runtime, name, path, hpy09_python, cwd):
-    if runtime == "hpy_build":
+    if runtime.startswith("hpy_build"):
         result = _run([sys.executable, PROBE, runtime, name, path], cwd,
                       env=_clean_env(PYTHONPATH=REPO_ROOT))
     else:
@@ -254,6 +254,9 @@ COMBINATIONS = [
     pytest.param("hpy_build", "hpy", id="built-by-hpy_build-loaded-by-hpy09"),
     pytest.param("hpy_build", "hpy-debug", id="built-by-hpy_build-loaded-by-hpy09-debug"),
     pytest.param("hpy09", "hpy", id="control-built-by-hpy09-loaded-by-hpy09"),
+    # hpy-build's debug mode on binaries of either toolchain
+    pytest.param("hpy09", "hpy_build-debug", id="built-by-hpy09-loaded-by-hpy_build-debug"),
+    pytest.param("hpy_build", "hpy_build-debug", id="built-by-hpy_build-loaded-by-hpy_build-debug"),
 ]
 
 
@@ -265,7 +268,7 @@ def test_behaviour_across_toolchains(builder, runtime, module, request, hpy09_py
     wrong = _mismatches(EXPECTED[module], report["results"])
     assert not wrong, "%s built by %s, loaded by %s:\n  %s" % (
         module, builder, runtime, "\n  ".join(wrong))
-    if runtime == "hpy-debug":
+    if runtime.endswith("-debug"):
         # the debug context catches handles an hpy-build helper leaks or misuses
         assert report["leaks"] == [], report["leaks"]
         assert report["invalid_handles"] == 0

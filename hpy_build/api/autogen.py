@@ -11,6 +11,7 @@ import os
 import re
 import sys
 
+from hpy_build.api import gen_debug
 from hpy_build.api import table as api
 
 # The checkout: autogen writes into include/ and hpy_build/.
@@ -334,6 +335,9 @@ GENERATED = {
     "hpy_build/runtime/cpython/ctx/autogen_ctx_handles.c": gen_ctx_handles,
     "hpy_build/runtime/cpython/autogen_ctx_table.c": gen_ctx_table,
     "hpy_build/runtime/cpython/autogen_call_positional.c": gen_call_positional,
+    "hpy_build/debug/src/autogen_debug_wrappers.c": gen_debug.gen_debug_wrappers,
+    "hpy_build/debug/src/autogen_debug_decls.h": gen_debug.gen_debug_decls,
+    "hpy_build/debug/src/autogen_debug_trampolines.c": gen_debug.gen_debug_trampolines,
 }
 
 

@@ -19,9 +19,9 @@ import sys
 
 
 def load(runtime, name, path):
-    if runtime == "hpy_build":
+    if runtime in ("hpy_build", "hpy_build-debug"):
         from hpy_build.universal import load as load_universal
-        return load_universal(name, path)
+        return load_universal(name, path, mode="debug" if runtime == "hpy_build-debug" else None)
     import hpy.universal
     spec = importlib.machinery.ModuleSpec(name, None, origin=path)
     return hpy.universal.load(name, path, spec, debug=(runtime == "hpy-debug"))
@@ -231,9 +231,13 @@ def run(probes):
 def main(runtime, name, path):
     module = load(runtime, name, path)
     report = {}
-    if runtime == "hpy-debug":
-        from hpy.debug import LeakDetector
-        from hpy.universal import _debug
+    if runtime in ("hpy-debug", "hpy_build-debug"):
+        if runtime == "hpy-debug":
+            from hpy.debug import LeakDetector
+            from hpy.universal import _debug
+        else:
+            from hpy_build.debug import LeakDetector
+            import hpy_build.debug as _debug
         invalid = []
         _debug.set_on_invalid_handle(lambda: invalid.append(1))
         detector = LeakDetector()
