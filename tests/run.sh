@@ -5,7 +5,7 @@
 # checkout are the in-place binaries the tests import (hpy_build/*.so,
 # ignored by git). Arguments go to pytest. The last line names the work dir.
 #
-#   bash tests/run.sh                    # the whole suite (about 10 minutes on 2 cores)
+#   bash tests/run.sh                    # the whole suite (about 15 minutes on 2 cores)
 #   bash tests/run.sh tests/test_cli.py  # one file
 #   PYTHON=python3.12 WORK=/tmp/t bash tests/run.sh
 set -uo pipefail
@@ -24,8 +24,9 @@ if [ "$status" = 0 ]; then
         pyproject_hooks pytest || status=$?
 fi
 if [ "$status" = 0 ]; then
-    # build_temp in the work dir: no build/ in the checkout
-    "$VENV/bin/python" setup.py -q build_ext --inplace --build-temp "$WORK/build" || status=$?
+    # build_temp and build_lib in the work dir: no build/ in the checkout
+    "$VENV/bin/python" setup.py -q build_ext --inplace --build-temp "$WORK/build/temp" \
+        --build-lib "$WORK/build/lib" || status=$?
 fi
 if [ "$status" = 0 ]; then
     "$VENV/bin/python" -m pytest -q -ra -p no:cacheprovider "$@"

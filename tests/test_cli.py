@@ -158,6 +158,15 @@ def test_check_missing_stub(build_python, sample_wheels, tmp_path):
     assert out.count("DEFECT") == 1, out
 
 
+def test_check_truncated_binary(build_python, sample_wheels, tmp_path):
+    _, universal, _ = sample_wheels
+    bad = rezip(universal, tmp_path / os.path.basename(universal),
+                replace={"hpy_sample/_sample.hpy0.so": lambda data: data[:200]})
+    out = _defects(build_python, bad)
+    assert "hpy_sample/_sample.hpy0.so is a damaged ELF file" in out
+    assert out.count("DEFECT") == 1, out
+
+
 def test_check_wrong_tags(build_python, sample_wheels, tmp_path):
     cp, universal, _ = sample_wheels
     # the CPython-ABI wheel renamed for another CPython

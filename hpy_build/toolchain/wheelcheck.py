@@ -180,8 +180,16 @@ def check_wheel(path):
                 continue
             report.binaries.append(member)
             kinds.setdefault(kind[0], []).append((member, kind[1]))
-        binaries = {member: Binary(archive.read(member)) for member in report.binaries
-                    if archive.read(member)[:4] == b"\x7fELF"}
+        binaries, damaged = {}, set()
+        for member in report.binaries:
+            data = archive.read(member)
+            if data[:4] != b"\x7fELF":
+                continue
+            try:
+                binaries[member] = Binary(data)
+            except (ValueError, KeyError, IndexError, struct.error) as exc:
+                damaged.add(member)
+                defect("%s is a damaged ELF file (%s)" % (member, exc or type(exc).__name__))
         stubs = {n: archive.read(n).decode("utf-8", "replace") for n in names if n.endswith(".py")}
 
     interpreters = {tag.interpreter for tag in tags}
@@ -206,7 +214,8 @@ def check_wheel(path):
         for member, _ in kinds["universal"]:
             binary = binaries.get(member)
             if binary is None:
-                defect("%s is not an ELF shared object" % member)
+                if member not in damaged:
+                    defect("%s is not an ELF shared object" % member)
                 continue
             used = binary.c_api_references()
             if used:
