@@ -8,6 +8,7 @@ import os
 import platform
 
 from setuptools import Extension, setup
+from setuptools.dist import Distribution
 
 
 def runtime_extension():
@@ -45,7 +46,18 @@ package_data = dict(data_packages("hpy_build.include", "include", ["*.h"]),
                     **data_packages("hpy_build.runtime.cpython", "hpy_build/runtime/cpython", ["*.c", "*.h"]),
                     **data_packages("hpy_build.debug.src", "hpy_build/debug/src", ["*.c", "*.h"]))
 
+
+class PerInterpreterDistribution(Distribution):
+    """hpy-build's wheel is tagged for one interpreter even on PyPy, where it
+    has no C extension yet: a py3-none-any wheel in a wheelhouse would be
+    picked by a CPython it has no build for, which then lacks the runtime."""
+
+    def has_ext_modules(self):
+        return True
+
+
 setup(
+    distclass=PerInterpreterDistribution,
     packages=["hpy_build", "hpy_build.api", "hpy_build.toolchain", "hpy_build.runtime", "hpy_build.debug"] + sorted(package_data),
     package_dir={"hpy_build.include": "include"},
     package_data=package_data,

@@ -40,7 +40,7 @@ def _runtime():
     if sys.implementation.name != "cpython":
         raise ImportError(
             "hpy-build has no universal runtime for %s yet; build the module for the "
-            "CPython ABI instead (pip install <project> -C hpy-abi=cpython), which runs "
+            "CPython ABI instead (pip install <project> --config-settings hpy-abi=cpython), which runs "
             "through %s's C-API emulation" % (sys.implementation.name, sys.implementation.name))
     from hpy_build import _universal
     return _universal

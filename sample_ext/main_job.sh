@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# The main job: from a checkout, build hpy-build's wheel, build sample_ext
-# with it (PEP 517, isolated, no package index), install each sample wheel
-# into a fresh venv and run the sample's tests there.
+# The main job: from a checkout, build hpy-build's wheels (the wheelhouse),
+# build sample_ext with them (PEP 517, isolated, no package index), check the
+# two sample wheels, and run the sample's tests with `hpy-build test`: the
+# universal wheel on every CPython 3.8-3.13 found, the CPython-ABI wheel on
+# the running one.
 #
-#   sample_ext/main_job.sh                  # with python3; the universal wheel
-#                                           # also on every other pyenv CPython 3.8-3.13
+#   sample_ext/main_job.sh                  # with python3 and every pyenv CPython 3.8-3.13
 #   PYTHON=python3.12 sample_ext/main_job.sh
 #   ALL_PYTHONS=0 sample_ext/main_job.sh    # only the running CPython
 #
-# Work files go to $WORK (default: a new temporary directory); logs of every
-# step are kept in $WORK/logs. Exits non-zero if any step or test run fails.
+# Everything happens in a venv and in $WORK (default: a new temporary
+# directory), which the last line names: nothing is installed into any global
+# interpreter and nothing is written into the checkout. The index is used for
+# pytest and hpy-build's own build requirements only. PyPy is not tested here:
+# hpy-build has no universal runtime for PyPy yet (`hpy-build test WHEEL
+# --python pypy3` shows that failure).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PYTHON=${PYTHON:-python3}
+PYTHON=$(command -v "${PYTHON:-python3}")
 WORK=${WORK:-$(mktemp -d -t hpy-main-job.XXXXXX)}
 LOGS="$WORK/logs"
 mkdir -p "$LOGS"
-
-declare -a SUMMARY=()
 FAILED=0
 
 log_of() {
@@ -39,127 +42,100 @@ step() {
     return 1
 }
 
+finish() {
+    echo
+    echo "work dir: $WORK (venv, wheels, logs; remove it when done)"
+    exit "$1"
+}
+
 die() {
     echo
     echo "main job stopped: $1"
-    exit 1
-}
-
-python_version() {
-    "$1" -c 'import platform; print(platform.python_version())'
+    FAILED=1
+    finish 1
 }
 
 # Our own environment must not steer the tools under test.
-unset PYTHONPATH PYTHONHOME VIRTUAL_ENV PIP_NO_INDEX
-export PIP_DISABLE_PIP_VERSION_CHECK=1
+unset PYTHONPATH PYTHONHOME VIRTUAL_ENV PIP_NO_INDEX PIP_FIND_LINKS
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 
 echo "hpy-build main job"
 echo "  checkout: $ROOT"
-echo "  python:   $PYTHON ($(python_version "$PYTHON"))"
+echo "  python:   $PYTHON ($("$PYTHON" -c 'import platform; print(platform.python_version())'))"
 echo "  work dir: $WORK"
 echo
 
-if ! "$PYTHON" -c 'import build' 2>/dev/null; then
-    step "install build" "$PYTHON" -m pip install --quiet build || die "cannot install 'build'"
+VENV="$WORK/venv"
+VPY="$VENV/bin/python"
+step "venv with build" sh -c '"$1" -m venv "$2" && "$2/bin/python" -m pip install --quiet build' \
+    _ "$PYTHON" "$VENV" || die "cannot make a venv with 'build'"
+
+# The interpreters: this one, and with ALL_PYTHONS every pyenv CPython 3.8-3.13.
+declare -a PYTHONS=(--python "$PYTHON")
+if [ "${ALL_PYTHONS:-1}" = 1 ]; then
+    PYENV_VERSIONS="${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}/versions"
+    RUNNING=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    for interpreter in $(ls -d "$PYENV_VERSIONS"/3.* 2>/dev/null | sort -V | sed 's|$|/bin/python|'); do
+        [ -x "$interpreter" ] || continue
+        minor=$("$interpreter" -c 'import sys; print(sys.version_info[1])')
+        if [ "$minor" -ge 8 ] && [ "$minor" -le 13 ] && [ "3.$minor" != "$RUNNING" ]; then
+            PYTHONS+=(--python "$interpreter")
+        fi
+    done
 fi
 
-# Build from a clean copy: stale build/ trees in a checkout can leak into wheels.
-HPY_BUILD_SRC="$WORK/hpy-build-src"
-rm -rf "$HPY_BUILD_SRC"
-step "copy hpy-build sources" "$PYTHON" -c '
+# hpy-build's wheels for each interpreter, from a copy of the checkout (the
+# universal runtime is compiled per CPython), run from the checkout's sources.
+step "hpy-build wheelhouse" env PYTHONPATH="$ROOT" \
+    "$VPY" -m hpy_build wheelhouse "$WORK/wheelhouse" --source "$ROOT" "${PYTHONS[@]}" \
+    || die "hpy-build's wheels did not build"
+step "install hpy-build into the venv" \
+    "$VPY" -m pip install --quiet --no-index --find-links "$WORK/wheelhouse" hpy-build \
+    || die "hpy-build's wheel does not install"
+HPY_BUILD="$VENV/bin/hpy-build"
+
+# A copy of the sample, so its build leaves no egg-info or build/ in the checkout.
+rm -rf "$WORK/sample" "$WORK/dist"
+step "copy sample_ext" "$VPY" -c '
 import shutil, sys
 shutil.copytree(sys.argv[1], sys.argv[2], ignore=shutil.ignore_patterns(
-    ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "*.so", "*.o",
-    "sample_ext", "bench"))
-' "$ROOT" "$HPY_BUILD_SRC" || die "cannot copy $ROOT"
-
-step "build hpy-build wheel" \
-    "$PYTHON" -m pip wheel --no-deps "$HPY_BUILD_SRC" -w "$WORK/hpy-build-wheels" \
-    || die "hpy-build's wheel did not build"
-HPY_BUILD_WHEEL=$(ls "$WORK"/hpy-build-wheels/hpy_build-*.whl)
-
-# hpy-build's dependencies as local wheels: the sample then builds with no index.
-step "download build dependencies" \
-    "$PYTHON" -m pip download --quiet --only-binary=:all: -d "$WORK/wheelhouse" \
-    "setuptools>=70.1" "packaging>=22" wheel \
-    || die "cannot download setuptools/packaging/wheel"
-
-rm -rf "$WORK/dist"
-step "python -m build sample_ext" \
-    env PIP_NO_INDEX=1 PIP_FIND_LINKS="$WORK/hpy-build-wheels $WORK/wheelhouse" \
-    "$PYTHON" -m build "$ROOT/sample_ext" --outdir "$WORK/dist" \
+    "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "*.so", "*.o"))
+' "$ROOT/sample_ext" "$WORK/sample" || die "cannot copy sample_ext"
+step "python -m build sample_ext (offline, hpy-build from the wheelhouse)" \
+    env PIP_NO_INDEX=1 PIP_FIND_LINKS="$WORK/wheelhouse" \
+    "$VPY" -m build "$WORK/sample" --outdir "$WORK/dist" \
     || die "sample_ext did not build"
+grep '^hpy-build: wrote' "$(log_of "python -m build sample_ext (offline, hpy-build from the wheelhouse)")" | sed 's/^/    /'
 
 CPYTHON_WHEEL=$(ls "$WORK"/dist/hpy_sample-*-cp*-cp*-*.whl 2>/dev/null)
 UNIVERSAL_WHEEL=$(ls "$WORK"/dist/hpy_sample-*-py3-none-*.whl 2>/dev/null)
 [ -n "$CPYTHON_WHEEL" ] || die "no CPython-ABI wheel in $WORK/dist"
 [ -n "$UNIVERSAL_WHEEL" ] || die "no universal wheel in $WORK/dist"
 
-# test_wheel LABEL PYTHON WHEEL ABI RUNTIME_WHEEL_DIR
-test_wheel() {
-    local label=$1 python=$2 wheel=$3 abi=$4 runtime_dir=$5
-    local dir="$WORK/run-$label"
-    local version
-    version=$(python_version "$python")
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    local result="FAIL"
-    if step "$label: venv" "$python" -m venv "$dir/venv" \
-        && step "$label: test dependencies" \
-            "$dir/venv/bin/python" -m pip install --quiet pytest "setuptools>=70.1" "packaging>=22" \
-        && step "$label: install $(basename "$wheel")" \
-            "$dir/venv/bin/python" -m pip install --no-index --find-links "$runtime_dir" "$wheel" \
-        && cp -r "$ROOT/sample_ext/tests" "$dir/sample-tests" \
-        && (cd "$dir" && step "$label: sample tests" env HPY_SAMPLE_EXPECTED_ABI="$abi" \
-            "$dir/venv/bin/python" -m pytest -p no:cacheprovider "$dir/sample-tests"); then
-        result="PASS"
-    else
-        FAILED=1
-    fi
-    local counts
-    counts=$(tail -n 1 "$(log_of "$label: sample tests")" 2>/dev/null \
-             | grep -Eo '[0-9]+ (passed|failed|skipped|errors?)' | paste -sd, - | sed 's/,/, /g')
-    SUMMARY+=("$(printf '%-4s  %-9s wheel on CPython %-8s %s' "$result" "$abi" "$version" "${counts:+($counts)}")")
-}
+echo "--> hpy-build check"
+"$HPY_BUILD" check "$CPYTHON_WHEEL" "$UNIVERSAL_WHEEL" | sed 's/^/    /'
+[ "${PIPESTATUS[0]}" = 0 ] || FAILED=1
 
-test_wheel "cpython-$(python_version "$PYTHON")" "$PYTHON" "$CPYTHON_WHEEL" cpython "$WORK/dist"
-test_wheel "universal-$(python_version "$PYTHON")" "$PYTHON" "$UNIVERSAL_WHEEL" universal \
-    "$WORK/hpy-build-wheels"
-
-if [ "${ALL_PYTHONS:-1}" = 1 ]; then
-    PYENV_VERSIONS="${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}/versions"
-    RUNNING=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    for interpreter in $(ls -d "$PYENV_VERSIONS"/3.* 2>/dev/null | sort -V | sed 's|$|/bin/python|'); do
-        [ -x "$interpreter" ] || continue
-        version=$(python_version "$interpreter")
-        minor=${version#3.}; minor=${minor%%.*}
-        if [ "$minor" -lt 8 ] || [ "$minor" -gt 13 ] || [ "3.$minor" = "$RUNNING" ]; then
-            continue
-        fi
-        # The universal runtime is compiled per interpreter: build hpy-build for it.
-        if step "build hpy-build wheel for $version" \
-            "$interpreter" -m pip wheel --no-deps "$HPY_BUILD_SRC" -w "$WORK/hpy-build-wheels-$version"; then
-            test_wheel "universal-$version" "$interpreter" "$UNIVERSAL_WHEEL" universal \
-                "$WORK/hpy-build-wheels-$version"
-        else
-            FAILED=1
-            SUMMARY+=("$(printf '%-4s  %-9s wheel on CPython %-8s %s' FAIL universal "$version" \
-                "(hpy-build did not build)")")
-        fi
-    done
-fi
+# hpy-build test runs pytest from the current directory: the sample's copy,
+# whose tests then import the installed wheel, not the sources.
+test_args=(--find-links "$WORK/wheelhouse" --deps "setuptools>=70.1" --deps "packaging>=22")
+cd "$WORK/sample" || die "no $WORK/sample"
+echo
+echo "--> hpy-build test: the universal wheel"
+HPY_SAMPLE_EXPECTED_ABI=universal "$HPY_BUILD" test "$UNIVERSAL_WHEEL" "${PYTHONS[@]}" \
+    "${test_args[@]}" --work-dir "$WORK/test-universal" -- -q tests || FAILED=1
+echo
+echo "--> hpy-build test: the CPython-ABI wheel"
+HPY_SAMPLE_EXPECTED_ABI=cpython "$HPY_BUILD" test "$CPYTHON_WHEEL" --python "$PYTHON" \
+    "${test_args[@]}" --work-dir "$WORK/test-cpython" -- -q tests || FAILED=1
 
 echo
 echo "================ main job summary ================"
-echo "hpy-build wheel: $(basename "$HPY_BUILD_WHEEL")"
-echo "sample dist:     $(cd "$WORK/dist" && ls | paste -sd' ' -)"
-for line in "${SUMMARY[@]}"; do
-    echo "$line"
-done
-echo "logs:            $LOGS"
+echo "hpy-build wheels: $(cd "$WORK/wheelhouse" && ls hpy_build-* | paste -sd' ' -)"
+echo "sample dist:      $(cd "$WORK/dist" && ls | paste -sd' ' -)"
 if [ "$FAILED" = 0 ]; then
     echo "RESULT: PASS"
 else
     echo "RESULT: FAIL"
 fi
-exit "$FAILED"
+finish "$FAILED"

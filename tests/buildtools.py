@@ -77,7 +77,26 @@ def make_venv(path, python=sys.executable):
     one hpy-build needs, and pip from the base install works in the venv.
     """
     run([python, "-m", "venv", "--system-site-packages", "--without-pip", path])
+    if python == sys.executable:
+        inherit_site_packages(path)
     return venv_python(path)
+
+
+def inherit_site_packages(venv):
+    """Let the venv at ``venv`` see the packages of the venv the tests run in.
+
+    ``--system-site-packages`` of a venv made from a venv gives the base
+    interpreter's packages only, not the test tools the test command
+    installed into its own venv; a .pth file adds those.
+    """
+    import site
+    if sys.prefix == sys.base_prefix:
+        return
+    ours = [p for p in site.getsitepackages() if os.path.isdir(p)]
+    target = run([venv_python(venv), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+                 ).stdout.strip().splitlines()[-1]
+    with open(os.path.join(target, "_hpy_build_tests_parent.pth"), "w") as f:
+        f.write("\n".join(ours) + "\n")
 
 
 # ------------------------------------------------------- hpy-build itself

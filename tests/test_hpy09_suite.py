@@ -20,6 +20,7 @@ import sys
 import pytest
 
 import hpy09_source
+from buildtools import inherit_site_packages
 from test_hpy09_compat import _clean_env, _run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,6 +38,7 @@ def suite_python(tmp_path_factory):
     venv = tmp_path_factory.mktemp("hpy09-suite-venv")
     created = _run([sys.executable, "-m", "venv", "--system-site-packages", venv], venv)
     assert created.returncode == 0, created.stdout
+    inherit_site_packages(venv)  # the test tools, when the suite runs in a venv
     python = venv / "bin" / "python"
     hpy09_source.pip(python, "install", "filelock", "pytest-xdist", cwd=venv)
     return python

@@ -10,9 +10,16 @@ In ``pyproject.toml``::
 wheel directory and returns the one this interpreter should install (the
 CPython-ABI wheel on CPython, the universal one elsewhere). The config setting
 ``hpy-abi`` picks what to build: ``cpython``, ``universal``, ``hybrid`` or
-``both`` (the default), e.g. ``pip wheel . -C hpy-abi=universal`` or
-``python -m build -C hpy-abi=universal``. Note that pip keeps only the returned
-wheel; ``python -m build`` keeps both. A hybrid wheel is tagged like the
+``both`` (the default), e.g. ``pip wheel . --config-settings hpy-abi=universal``
+or ``python -m build -C hpy-abi=universal``. Note that pip keeps only the
+returned wheel; ``python -m build`` keeps both. One line per wheel written says
+which ABI it is and who installs it.
+
+When an ABI fails, the error names it and says how to build only the other.
+Under pip, a failure of the ABI pip would throw away (not the one returned) is
+a warning and the good wheel is returned: failing would cost the user the
+build they need for nothing. Under any other frontend (``python -m build``,
+CI) it fails, so a release never silently lacks one of its wheels. A hybrid wheel is tagged like the
 CPython-ABI one (it needs that CPython's C API), so it is built on its own.
 
 Every wheel is built in a temporary directory and only moved into the wheel
@@ -95,10 +102,41 @@ def _for_abi(settings, abi):
     return settings
 
 
+def _hint(abi):
+    """How to build only ``abi``, in the spelling every pip accepts (PyPy's
+    pip rejects ``-C``); ``python -m build`` takes ``-C`` / ``--config-setting``."""
+    return ("to build only the %s wheel: pip install . --config-settings %s=%s "
+            "(python -m build: -C %s=%s)" % (abi, CONFIG_KEY, abi, CONFIG_KEY, abi))
+
+
+def _frontend_is_pip():
+    # pip's build tracker variable reaches every backend it runs; if a pip
+    # stops setting it we fall back to failing with the hint, still correct.
+    return bool(os.environ.get("PIP_BUILD_TRACKER") or os.environ.get("PIP_REQ_TRACKER"))
+
+
+def _who_installs(wheel, abi, preferred):
+    from packaging.utils import parse_wheel_filename
+    from hpy_build.toolchain.wheelcheck import _interpreters
+    tags = parse_wheel_filename(wheel)[3]
+    who = _interpreters({t.interpreter for t in tags}, None, {t.platform for t in tags})
+    if abi in ("universal",):
+        who = who.replace("every Python 3", "every CPython 3.8-3.13") + " with hpy-build's runtime"
+    if abi == preferred:
+        who += "; the one this interpreter installs"
+    return who
+
+
+class _AbiFailed(Exception):
+    pass
+
+
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     choice, settings = _split_settings(config_settings)
     abis = _abis_for(choice)
     preferred = _preferred_abi(abis)
+    # The wheel this interpreter installs first: if it fails nothing else matters.
+    abis = [preferred] + [abi for abi in abis if abi != preferred]
     wheel_directory = os.path.abspath(wheel_directory)
     os.makedirs(wheel_directory, exist_ok=True)
     # Inside wheel_directory, so finished wheels move in with a rename.
@@ -108,10 +146,24 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         for abi in abis:
             # Only the preferred wheel matches metadata prepared for this interpreter.
             prepared = metadata_directory if abi == preferred else None
-            built[abi] = _build_one_wheel(
-                os.path.join(staging, abi), _for_abi(settings, abi), prepared, abi)
-        for name in built.values():
+            try:
+                built[abi] = _build_one_wheel(
+                    os.path.join(staging, abi), _for_abi(settings, abi), prepared, abi)
+            except _AbiFailed as failure:
+                others = [other for other in abis if other != abi]
+                if abi != preferred and _frontend_is_pip():
+                    # pip keeps only the wheel it installs, which built: the
+                    # failed one would have been thrown away anyway.
+                    print("hpy-build: warning: %s; pip keeps only the %s wheel, which built; %s"
+                          % (failure, preferred, _hint(preferred)), file=sys.stderr, flush=True)
+                    continue
+                _fail("%s; no wheel was written%s" % (
+                    failure, "; " + _hint(others[0]) if others else ""))
+        for abi, name in built.items():
             os.replace(name, os.path.join(wheel_directory, os.path.basename(name)))
+            print("hpy-build: wrote %s (%s ABI: %s)" % (
+                os.path.basename(name), abi, _who_installs(os.path.basename(name), abi, preferred)),
+                flush=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return os.path.basename(built[preferred])
@@ -135,9 +187,8 @@ def _build_one_wheel(directory, settings, metadata_directory, abi):
     sys.stdout.flush()
     sys.stderr.flush()
     if subprocess.call([sys.executable, "-c", _BUILD_ONE, arguments]) != 0:
-        _fail(
-            "hpy-build could not build the wheel for the %s ABI (the "
-            "output above says why); no wheel was written" % abi)
+        raise _AbiFailed("hpy-build could not build the wheel for the %s ABI (the "
+                         "output above says why)" % abi)
     wheels = [name for name in os.listdir(directory) if name.endswith(".whl")]
     if len(wheels) != 1:
         _fail("building the %s wheel gave %s, expected one wheel" % (abi, wheels or "nothing"))
