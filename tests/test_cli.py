@@ -404,3 +404,20 @@ def test_actionlint_accepts_the_workflow(tmp_path):
         broken.write_text(f.read().replace("needs: universal", "needs: nosuchjob"))
     result = run(actionlint + [broken], check=False)
     assert result.returncode != 0 and "nosuchjob" in result.stdout, result.stdout
+
+
+def test_workflow_matches_githubs_workflow_schema(tmp_path):
+    """Always checked, offline: check-jsonschema (from the package index)
+    carries GitHub's workflow schema, so this runs where actionlint cannot."""
+    python = make_venv(tmp_path / "venv")
+    run([python, "-m", "pip", "install", "--quiet", "check-jsonschema"])
+    checker = [os.path.join(os.path.dirname(python), "check-jsonschema"),
+               "--builtin-schema", "vendor.github-workflows"]
+    result = run(checker + [WORKFLOW], check=False)
+    assert result.returncode == 0, result.stdout
+    # and a misspelt key is caught
+    broken = tmp_path / "broken.yml"
+    with open(WORKFLOW) as f:
+        broken.write_text(f.read().replace("runs-on:", "runs_on:", 1))
+    result = run(checker + [str(broken)], check=False)
+    assert result.returncode != 0 and "runs_on" in result.stdout, result.stdout
