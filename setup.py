@@ -39,12 +39,25 @@ def data_packages(package, folder, patterns):
 
 package_data = dict(data_packages("hpy_build.include", "include", ["*.h"]),
                     **data_packages("hpy_build.helpers", "hpy_build/helpers", ["*.c"]),
-                    **data_packages("hpy_build.runtime.cpython", "hpy_build/runtime/cpython", ["*.c", "*.h"]))
+                    **data_packages("hpy_build.runtime.cpython", "hpy_build/runtime/cpython", ["*.c", "*.h"]),
+                    **{"hpy_build.runtime.pypy": ["*.c", "*.h"]})
+
+
+def cffi_options():
+    """The cffi runtime (hpy_build._hpy_cffi): always on PyPy, on CPython when cffi is there."""
+    try:
+        import cffi  # noqa: F401
+    except ImportError:
+        return {}
+    return {"cffi_modules": ["hpy_build/runtime/pypy/build_ffi.py:ffibuilder"]}
+
 
 setup(
-    packages=["hpy_build", "hpy_build.api", "hpy_build.toolchain", "hpy_build.runtime"] + sorted(package_data),
+    packages=["hpy_build", "hpy_build.api", "hpy_build.toolchain", "hpy_build.runtime",
+              "hpy_build.runtime.pypy"] + sorted(package_data),
     package_dir={"hpy_build.include": "include"},
     package_data=package_data,
     # PyPy gets its universal runtime from cffi, not from a C extension.
     ext_modules=[] if platform.python_implementation() == "PyPy" else [runtime_extension()],
+    **cffi_options()
 )

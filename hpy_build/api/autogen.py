@@ -11,6 +11,7 @@ import os
 import re
 import sys
 
+from hpy_build.api import gen_pypy
 from hpy_build.api import table as api
 
 # The checkout: autogen writes into include/ and hpy_build/.
@@ -335,6 +336,7 @@ GENERATED = {
     "hpy_build/runtime/cpython/autogen_ctx_table.c": gen_ctx_table,
     "hpy_build/runtime/cpython/autogen_call_positional.c": gen_call_positional,
 }
+GENERATED.update(gen_pypy.GENERATED)  # the cffi runtime's cdef, C adapters and member list
 
 
 def render(relpath):

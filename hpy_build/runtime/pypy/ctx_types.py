@@ -1,0 +1,482 @@
+"""Custom types: HPyType_FromSpec makes a Python class whose instances own
+a block of C memory (the type's struct, zeroed); slots become dunders,
+members and getsets become properties, methods become functions calling
+their impl through cffi."""
+import operator
+
+from hpy_build._hpy_cffi import ffi, lib
+from hpy_build.api import table as _table
+from hpy_build.runtime.pypy import calls, errors
+from hpy_build.runtime.pypy.calls import result, status
+from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close
+from hpy_build.runtime.pypy import ctx_objects
+
+_NULL = ffi.NULL
+_SLOTS = {value: (name[4:], sig) for name, value, sig in _table.SLOTS}
+_SHAPE_BASE = {-1: object, 0: object, 1: type, 2: int, 3: float, 4: str, 5: tuple, 6: list}
+_BINARY = {"add": "add", "subtract": "sub", "multiply": "mul", "matrix_multiply": "matmul",
+           "floor_divide": "floordiv", "true_divide": "truediv", "remainder": "mod",
+           "divmod": "divmod", "lshift": "lshift", "rshift": "rshift", "and": "and",
+           "xor": "xor", "or": "or"}
+_UNARY = {"nb_negative": "neg", "nb_positive": "pos", "nb_absolute": "abs", "nb_invert": "invert",
+          "nb_int": "int", "nb_float": "float", "nb_index": "index", "tp_repr": "repr",
+          "tp_str": "str", "tp_iter": "iter"}
+_CMP = ("lt", "le", "eq", "ne", "gt", "ge")
+
+
+def alloc(cls):
+    """A new instance of an HPy type with its zeroed C struct."""
+    base_new = cls._hpy_base_new
+    obj = base_new(cls) if base_new is not object.__new__ else object.__new__(cls)
+    obj._hpy_data = ffi.new("char[]", cls._hpy_basicsize or 1)
+    return obj
+
+
+def _HPy_New(t, data):
+    cls = _o[t]
+    if not isinstance(cls, type) or not hasattr(cls, "_hpy_basicsize"):
+        if not isinstance(cls, type):
+            raise TypeError("HPy_New arg 1 must be a type")
+        obj = cls.__new__(cls)
+        data[0] = _NULL
+        return _new(obj)
+    obj = alloc(cls)
+    data[0] = obj._hpy_data
+    return _new(obj)
+
+
+def HPyType_GenericNew(t, args, nargs, kw):
+    cls = _o[t]
+    if not isinstance(cls, type):
+        raise TypeError("HPy_Type_GenericNew arg 1 must be a type")
+    return _new(alloc(cls) if hasattr(cls, "_hpy_basicsize") else cls.__new__(cls))
+
+
+def _as_struct(h):
+    return _o[h]._hpy_data
+
+
+_HPy_AsStruct_Object = _HPy_AsStruct_Legacy = _HPy_AsStruct_Type = _as_struct
+_HPy_AsStruct_Long = _HPy_AsStruct_Float = _HPy_AsStruct_Unicode = _as_struct
+_HPy_AsStruct_Tuple = _HPy_AsStruct_List = _as_struct
+
+
+def _HPyType_GetBuiltinShape(t):
+    cls = _o[t]
+    if not isinstance(cls, type):
+        raise TypeError("arg must be a type")
+    return getattr(cls, "_hpy_shape", 0)
+
+
+# ---- slots -> dunders ----------------------------------------------------------
+
+def _unary(impl, name, helper):
+    what = "slot " + name
+
+    def f(self):
+        h = _new(self)
+        try:
+            return result(helper(impl, h), what)
+        finally:
+            _close(h)
+    return f
+
+
+def _binary(impl, name, swap):
+    helper = lib._hpy_call_BINARYFUNC
+    what = "slot " + name
+
+    def f(self, other):
+        a, b = _new(self), _new(other)
+        try:
+            return result(helper(impl, b, a) if swap else helper(impl, a, b), what)
+        finally:
+            _close(a)
+            _close(b)
+    return f
+
+
+def _ternary(impl, name, swap):
+    helper = lib._hpy_call_TERNARYFUNC
+    what = "slot " + name
+
+    def f(self, other, mod=None):
+        a, b, c = _new(self), _new(other), _new(mod)
+        try:
+            return result(helper(impl, b, a, c) if swap else helper(impl, a, b, c), what)
+        finally:
+            _close(a)
+            _close(b)
+            _close(c)
+    return f
+
+
+def _int_slot(helper, impl, *objs):
+    hs = [_new(o) for o in objs]
+    try:
+        r = helper(impl, *hs)
+    finally:
+        calls.close_all(hs)
+    return status(r, "slot")
+
+
+def _index_for(self, key, has_len):
+    i = operator.index(key)
+    if i < 0 and has_len:
+        i += len(self)
+    return i
+
+
+def _add_slot(ns, slot, impl, has, name):
+    """Put the dunders of one HPy slot into the class namespace ``ns``."""
+    short, sig = _SLOTS[slot]
+    if short.startswith("nb_inplace_") and short[11:] in _BINARY:
+        ns["__i%s__" % _BINARY[short[11:]]] = _binary(impl, short, False)
+    elif short.startswith("nb_") and short[3:] in _BINARY:
+        op = _BINARY[short[3:]]
+        ns["__%s__" % op] = _binary(impl, short, False)
+        ns["__r%s__" % op] = _binary(impl, short, True)
+    elif short == "nb_power":
+        ns["__pow__"] = _ternary(impl, short, False)
+        ns["__rpow__"] = _ternary(impl, short, True)
+    elif short == "nb_inplace_power":
+        ns["__ipow__"] = _ternary(impl, short, False)
+    elif short in _UNARY:
+        ns["__%s__" % _UNARY[short]] = _unary(impl, short, lib._hpy_call_UNARYFUNC)
+    elif short == "nb_bool":
+        ns["__bool__"] = lambda self: bool(_int_slot(lib._hpy_call_INQUIRY, impl, self))
+    elif short in ("sq_length", "mp_length"):
+        ns["__len__"] = lambda self: _int_slot(lib._hpy_call_LENFUNC, impl, self)
+    elif short == "mp_subscript":
+        ns["__getitem__"] = _binary(impl, short, False)
+    elif short == "sq_item" and "mp_subscript" not in has:
+        helper, has_len = lib._hpy_call_SSIZEARGFUNC, "sq_length" in has
+
+        def getitem(self, key):
+            i = _index_for(self, key, has_len)
+            h = _new(self)
+            try:
+                return result(helper(impl, h, i), "slot sq_item")
+            finally:
+                _close(h)
+        ns["__getitem__"] = getitem
+    elif short == "sq_ass_item" and "mp_ass_subscript" not in has:
+        helper, has_len = lib._hpy_call_SSIZEOBJARGPROC, "sq_length" in has
+
+        def setitem(self, key, value, _delete=False):
+            i = _index_for(self, key, has_len)
+            h = _new(self)
+            v = 0 if _delete else _new(value)
+            try:
+                status(helper(impl, h, i, v), "slot sq_ass_item")
+            finally:
+                _close(h)
+                if v:
+                    _close(v)
+        ns["__setitem__"] = setitem
+        ns["__delitem__"] = lambda self, key: setitem(self, key, None, True)
+    elif short == "mp_ass_subscript":
+        helper = lib._hpy_call_OBJOBJARGPROC
+
+        def msetitem(self, key, value, _delete=False):
+            h, k = _new(self), _new(key)
+            v = 0 if _delete else _new(value)
+            try:
+                status(helper(impl, h, k, v), "slot mp_ass_subscript")
+            finally:
+                _close(h)
+                _close(k)
+                if v:
+                    _close(v)
+        ns["__setitem__"] = msetitem
+        ns["__delitem__"] = lambda self, key: msetitem(self, key, None, True)
+    elif short == "sq_contains":
+        ns["__contains__"] = lambda self, x: bool(_int_slot(lib._hpy_call_OBJOBJPROC, impl, self, x))
+    elif short == "sq_concat" and "nb_add" not in has:
+        ns["__add__"] = _binary(impl, short, False)
+    elif short == "sq_inplace_concat":
+        ns["__iadd__"] = _binary(impl, short, False)
+    elif short in ("sq_repeat", "sq_inplace_repeat"):
+        helper = lib._hpy_call_SSIZEARGFUNC
+
+        def repeat(self, n):
+            h = _new(self)
+            try:
+                return result(helper(impl, h, operator.index(n)), "slot " + short)
+            finally:
+                _close(h)
+        ns["__imul__" if short == "sq_inplace_repeat" else "__mul__"] = repeat
+        if short == "sq_repeat":
+            ns["__rmul__"] = repeat
+    elif short == "tp_hash":
+        helper = lib._hpy_call_HASHFUNC
+        ns["__hash__"] = lambda self: _int_slot(helper, impl, self)
+    elif short == "tp_richcompare":
+        helper = lib._hpy_call_RICHCMPFUNC
+        for op, cmpname in enumerate(_CMP):
+            def cmp(self, other, _op=op):
+                a, b = _new(self), _new(other)
+                try:
+                    return result(helper(impl, a, b, _op), "slot tp_richcompare")
+                finally:
+                    _close(a)
+                    _close(b)
+            ns["__%s__" % cmpname] = cmp
+    elif short == "tp_call":
+        ns["__call__"] = calls.method(2, impl, "__call__", None, name + ".__call__")
+    elif short == "tp_init":
+        helper = lib._hpy_call_INITPROC
+
+        def init(self, *args, **kw):
+            arr, hs = calls.handles(args)
+            h = _new(self)
+            k = _new(kw) if kw else 0
+            try:
+                status(helper(impl, h, arr, len(hs), k), "slot tp_init")
+            finally:
+                calls.close_all(hs)
+                _close(h)
+                if k:
+                    _close(k)
+        ns["__init__"] = init
+    elif short == "tp_new":
+        helper = lib._hpy_call_NEWFUNC
+
+        def new(cls, *args, **kw):
+            arr, hs = calls.handles(args)
+            t = _new(cls)
+            k = _new(kw) if kw else 0
+            try:
+                return result(helper(impl, t, arr, len(hs), k), "slot tp_new")
+            finally:
+                calls.close_all(hs)
+                _close(t)
+                if k:
+                    _close(k)
+        ns["__new__"] = new
+    elif short in ("tp_destroy", "tp_finalize", "tp_traverse", "bf_getbuffer", "bf_releasebuffer"):
+        ns["_hpy_" + short] = impl  # used by __del__ / __buffer__ below
+    else:
+        raise SystemError("type %s: slot %s is not supported by the PyPy runtime yet" % (name, short))
+
+
+def _del(self):
+    finalize = getattr(type(self), "_hpy_tp_finalize", None)
+    if finalize is not None:
+        h = _new(self)
+        try:
+            lib._hpy_call_DESTRUCTOR(finalize, h)
+        finally:
+            _close(h)
+        if errors.current() is not None:
+            errors.clear()
+    data = self.__dict__.get("_hpy_data")
+    destroy = getattr(type(self), "_hpy_tp_destroy", None)
+    if destroy is not None and data is not None:
+        lib._hpy_call_DESTROYFUNC(destroy, data)
+    fields = self.__dict__.get("_hpy_fields")
+    if fields:
+        ctx_objects.release_fields(fields)
+
+
+def _buffer(self, flags):
+    getbuf = type(self)._hpy_bf_getbuffer
+    view = ffi.new("HPy_buffer *")
+    h = _new(self)
+    try:
+        r = lib._hpy_call_GETBUFFERPROC(getbuf, h, view, flags)
+    finally:
+        _close(h)
+    if r < 0:
+        errors.raise_pending("slot bf_getbuffer")
+    release = getattr(type(self), "_hpy_bf_releasebuffer", None)
+
+    def released(_p, self=self, view=view):
+        if release is not None:
+            hh = _new(self)
+            lib._hpy_call_RELEASEBUFFERPROC(release, hh, view)
+            _close(hh)
+        if view.obj._i:
+            _close(view.obj._i)
+    p = ffi.gc(ffi.cast("char *", view.buf), released)
+    mv = memoryview(ffi.buffer(p, view.len))
+    fmt = ffi.string(view.format).decode("ascii") if view.format != _NULL else "B"
+    if view.ndim > 1 and view.shape != _NULL:
+        mv = mv.cast(fmt, [view.shape[i] for i in range(view.ndim)])
+    elif fmt != "B":
+        mv = mv.cast(fmt)
+    return mv.toreadonly() if view.readonly else mv
+
+
+# ---- members and getsets -------------------------------------------------------
+
+_MEMBER_C = {0: "short", 1: "int", 2: "long", 3: "float", 4: "double", 8: "signed char",
+             9: "unsigned char", 10: "unsigned short", 11: "unsigned int", 12: "unsigned long",
+             14: "_Bool", 17: "long long", 18: "unsigned long long", 19: "intptr_t"}
+
+
+def _member(name, kind, offset, readonly, doc):
+    def ptr(self, ctype):
+        return ffi.cast(ctype + " *", self._hpy_data + offset)
+
+    if kind in _MEMBER_C:
+        ctype = _MEMBER_C[kind]
+
+        def get(self):
+            v = ptr(self, ctype)[0]
+            return bool(v) if kind == 14 else v
+
+        def set_(self, value):
+            if kind == 14 and not isinstance(value, bool):
+                raise TypeError("attribute value type must be bool")
+            if kind not in (3, 4) and not isinstance(value, int):
+                raise TypeError("an integer is required")
+            ptr(self, ctype)[0] = value
+    elif kind == 7:  # CHAR
+        def get(self):
+            return ptr(self, "char")[0].decode("latin-1")
+
+        def set_(self, value):
+            if not isinstance(value, str) or len(value) != 1:
+                raise TypeError("attribute value type must be a string of length 1")
+            ptr(self, "char")[0] = value.encode("latin-1")
+    elif kind in (5, 13):  # STRING, STRING_INPLACE
+        readonly = True
+
+        def get(self):
+            p = ptr(self, "char *")[0] if kind == 5 else ptr(self, "char")
+            return None if p == _NULL else ffi.string(p).decode("utf-8")
+        set_ = None
+    elif kind in (6, 16):  # OBJECT, OBJECT_EX: an HPyField in the struct
+        def get(self):
+            i = ptr(self, "intptr_t")[0]
+            if i == 0:
+                if kind == 16:
+                    raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
+                return None
+            return ctx_objects._fields[i]
+
+        def set_(self, value):
+            h = _new(self)
+            v = _new(value)
+            try:
+                ctx_objects.HPyField_Store(h, ptr(self, "intptr_t"), v)
+            finally:
+                _close(h)
+                _close(v)
+    elif kind == 20:  # NONE
+        readonly = True
+
+        def get(self):
+            return None
+        set_ = None
+    else:
+        raise SystemError("unknown HPyMember type %d for '%s'" % (kind, name))
+
+    def fset(self, value):
+        if readonly:
+            raise AttributeError("readonly attribute")
+        set_(self, value)
+
+    def fdel(self):
+        raise TypeError("can't delete numeric/char attribute")
+    return property(get, fset, fdel, doc)
+
+
+def _getset(name, getter, setter, closure, doc):
+    fget = fset = None
+    if getter != _NULL:
+        def fget(self):
+            h = _new(self)
+            try:
+                return result(lib._hpy_call_GETTER(getter, h, closure), "getter " + name)
+            finally:
+                _close(h)
+    if setter != _NULL:
+        def fset(self, value, _delete=False):
+            h = _new(self)
+            v = 0 if _delete else _new(value)
+            try:
+                status(lib._hpy_call_SETTER(setter, h, v, closure), "setter " + name)
+            finally:
+                _close(h)
+                if v:
+                    _close(v)
+    if fset is None:
+        def fset(self, value):
+            raise AttributeError("attribute '%s' of '%s' objects is not writable"
+                                 % (name, type(self).__name__))
+    return property(fget, fset, (lambda self: fset(self, None, True)) if setter != _NULL else None, doc)
+
+
+def _c(p):
+    return None if p == _NULL else ffi.string(p).decode("utf-8")
+
+
+def HPyType_FromSpec(spec, params):
+    fullname = _c(spec.name)
+    module, _, name = fullname.rpartition(".")
+    bases, metaclass = [], type
+    if params != _NULL:
+        i = 0
+        while params[i].kind != 0:
+            kind, obj = params[i].kind, _o[params[i].object._i]
+            if kind == 1:
+                bases.append(obj)
+            elif kind == 2:
+                bases.extend(obj)
+            elif kind == 3:
+                if metaclass is not type:
+                    raise ValueError("metaclass was specified multiple times")
+                if not (isinstance(obj, type) and issubclass(obj, type)):
+                    raise TypeError("Metaclass '%r' is not a subclass of 'type'." % (obj,))
+                metaclass = obj
+            else:
+                raise TypeError("unknown HPyType_SpecParam specification for '%s'" % fullname)
+            i += 1
+    shape = spec.builtin_shape
+    if shape not in _SHAPE_BASE:
+        raise ValueError("invalid shape: %d" % shape)
+    if not bases and shape > 0:
+        bases = [_SHAPE_BASE[shape]]
+    ns = {"__module__": module or "builtins", "__qualname__": name, "_hpy_basicsize": spec.basicsize,
+          "_hpy_shape": shape, "__del__": _del}
+    if spec.doc != _NULL:
+        ns["__doc__"] = _c(spec.doc)
+    defs = []
+    if spec.defines != _NULL:
+        i = 0
+        while spec.defines[i] != _NULL:
+            defs.append(spec.defines[i])
+            i += 1
+    has = {_SLOTS[d.slot.slot][0] for d in defs if d.kind == 1 and d.slot.slot in _SLOTS}
+    for d in defs:
+        if d.kind == 1:
+            if d.slot.slot not in _SLOTS or d.slot.slot >= 2000:
+                raise TypeError("type %s: HPy_mod_create and HPy_mod_exec are only valid in a "
+                                "module definition" % fullname if d.slot.slot >= 2000 else
+                                "invalid slot value %d" % d.slot.slot)
+            _add_slot(ns, d.slot.slot, d.slot.impl, has, fullname)
+        elif d.kind == 2:
+            m = d.meth
+            mname = _c(m.name)
+            ns[mname] = calls.method(m.signature, m.impl, mname, _c(m.doc), name + "." + mname)
+        elif d.kind == 3:
+            m = d.member
+            ns[_c(m.name)] = _member(_c(m.name), m.type, m.offset, m.readonly, _c(m.doc))
+        elif d.kind == 4:
+            g = d.getset
+            ns[_c(g.name)] = _getset(_c(g.name), g.getter_impl, g.setter_impl, g.closure, _c(g.doc))
+        else:
+            raise ValueError("type %s: unknown HPyDef kind %d" % (fullname, d.kind))
+    if "_hpy_bf_getbuffer" in ns:
+        ns["__buffer__"] = _buffer
+    if "__new__" not in ns:
+        ns["__new__"] = lambda cls, *args, **kw: alloc(cls)
+    if not spec.flags & (1 << 10):  # no HPy_TPFLAGS_BASETYPE
+        def __init_subclass__(cls, **kw):
+            raise TypeError("type '%s' is not an acceptable base type" % fullname)
+        ns["__init_subclass__"] = classmethod(__init_subclass__)
+    cls = metaclass(name, tuple(bases) or (object,), ns)
+    cls._hpy_base_new = _SHAPE_BASE[shape].__new__ if shape > 0 else object.__new__
+    return _new(cls)
