@@ -188,7 +188,7 @@ def _errno_exc(t, *filenames):
 
 def PyErr_SetFromErrnoWithFilename(t, filename):
     names = [] if filename == ffi.NULL else [os.fsdecode(ffi.string(filename))]
-    errors.set_exc(_errno_exc(t, *names))
+    raise _errno_exc(t, *names)  # the member returns HPy_NULL with the error set
 
 
 def PyErr_SetFromErrnoWithFilenameObjects(t, f1, f2):
@@ -233,8 +233,16 @@ def PyErr_NewExceptionWithDoc(name, doc, base, dict_):
 
 
 def PyErr_WarnEx(category, message, stack_level):
-    warnings.warn(message, category if category is not None else RuntimeWarning, stack_level + 1)
+    # stack_level 1 is the Python code that called the C function: skip the runtime's frames
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_HERE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category if category is not None else RuntimeWarning,
+                  level + max(stack_level, 1) - 1)
     return 0
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def PyErr_WriteUnraisable(obj):
@@ -301,8 +309,12 @@ PyObject_ASCII = ascii
 
 
 def PyObject_Bytes(o):
-    if isinstance(o, str):
-        raise TypeError("cannot convert 'str' object to bytes")
+    if isinstance(o, bytes):
+        return o
+    if hasattr(type(o), "__bytes__"):
+        return type(o).__bytes__(o)
+    if isinstance(o, (str, int)) or not hasattr(type(o), "__iter__") and not hasattr(type(o), "__buffer__"):
+        raise TypeError("cannot convert '%s' object to bytes" % type(o).__name__)
     return bytes(o)
 
 

@@ -129,7 +129,25 @@ HPyBytes_AS_STRING = HPyBytes_AsString
 def HPyBytes_FromStringAndSize(p, n):
     if p == _NULL:
         raise ValueError("NULL char * passed to HPyBytes_FromStringAndSize")
+    if n < 0:
+        raise SystemError("Negative size passed to PyBytes_FromStringAndSize")
     return _new(ffi.unpack(p, n))
+
+
+def HPy_SetAttr(h, name, v):
+    if v:
+        setattr(_o[h], _o[name], _o[v])
+    else:
+        delattr(_o[h], _o[name])
+    return 0
+
+
+def HPy_SetAttr_s(h, name, v):
+    if v:
+        setattr(_o[h], _s(name), _o[v])
+    else:
+        delattr(_o[h], _s(name))
+    return 0
 
 
 def HPyUnicode_AsUTF8AndSize(h, size):
@@ -181,18 +199,23 @@ def HPySlice_Unpack(h, start, stop, step):
     if not isinstance(s, slice):
         raise TypeError("expected a slice object, not %.100s" % type(s).__name__)
     big = sys.maxsize
-    st = 1 if s.step is None else operator.index(s.step)
+
+    def index(v):
+        if not hasattr(type(v), "__index__"):
+            raise TypeError("slice indices must be integers or None or have an __index__ method")
+        return operator.index(v)
+    st = 1 if s.step is None else index(s.step)
     if st == 0:
         raise ValueError("slice step cannot be zero")
     st = max(-big, min(big, st))
     if s.start is None:
         a = big if st < 0 else 0
     else:
-        a = max(-big - 1, min(big, operator.index(s.start)))
+        a = max(-big - 1, min(big, index(s.start)))
     if s.stop is None:
         b = -big - 1 if st < 0 else big
     else:
-        b = max(-big - 1, min(big, operator.index(s.stop)))
+        b = max(-big - 1, min(big, index(s.stop)))
     start[0], stop[0], step[0] = a, b, st
     return 0
 
