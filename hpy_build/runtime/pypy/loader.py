@@ -101,43 +101,85 @@ def load(name, path, fspath, spec, file_major, hybrid, error_class):
         raise _with_note(exc, "while loading the HPy module '%s' from %s" % (name, path))
 
 
+_CREATE_ALONE = (
+    "This is not allowed because custom HPy_mod_create slot cannot return a builtin module "
+    "object and cannot make any use of any other data defined in the HPyModuleDef. Either do "
+    "not define HPy_mod_create slot and let the runtime create a builtin module object from "
+    "the provided HPyModuleDef, or do not define anything else but the HPy_mod_create slot.")
+_METHOD_SIGNATURES = (1, 2, 3, 4)  # VARARGS, KEYWORDS, NOARGS, O
+
+
+def _with_raised_note(exc, note):
+    return _with_note(exc, note)
+
+
 def _build(hpydef, name, spec):
-    if hpydef.size != 0:
-        raise SystemError("HPy does not permit HPyModuleDef.size > 0")
+    """The checks and messages of the C runtime (ctx_module.c), then the module."""
+    if hpydef.size < 0:
+        raise SystemError("HPy does not permit HPyModuleDef.size < 0 (module %s: set it to 0)" % name)
+    if hpydef.size > 0:
+        raise SystemError(
+            "Module state is not supported yet in HPy, set HPyModuleDef.size = 0 if module state "
+            "is not needed (module %s: keep module-level state in HPyGlobal variables listed in "
+            "HPyModuleDef.globals)" % name)
     defs = []
     if hpydef.defines != _NULL:
         i = 0
         while hpydef.defines[i] != _NULL:
             defs.append(hpydef.defines[i])
             i += 1
+    create, execs, others = None, [], False
+    for d in defs:
+        if d.kind in (3, 4):
+            raise ValueError("module %s: members and get-sets belong to types, not modules" % name)
+        if d.kind != 1:
+            others = True
+            continue
+        if d.slot.slot == 2000:
+            if create is not None:
+                raise SystemError("Multiple definitions of the HPy_mod_create slot in "
+                                  "HPyModuleDef.defines. (module %s)" % name)
+            create = d.slot.impl
+        elif d.slot.slot == 2001:
+            others = True
+            execs.append(d.slot.impl)
+        else:
+            raise SystemError(
+                "Unsupported slot in HPyModuleDef.defines (value: %d). Module %s: a module takes "
+                "only HPy_mod_create and HPy_mod_exec; the other slots belong to types"
+                % (d.slot.slot, name))
+    if create is not None and others:
+        raise SystemError("HPyModuleDef defines a HPy_mod_create slot and some other slots or "
+                          "methods. %s (module %s)" % (_CREATE_ALONE, name))
+    if create is not None and (hpydef.legacy_methods != _NULL or hpydef.doc != _NULL
+                               or hpydef.globals != _NULL):
+        raise SystemError("HPyModuleDef defines a HPy_mod_create slot and some of the other "
+                          "fields are not set to their default value. %s (module %s: leave doc, "
+                          "legacy_methods and globals NULL)" % (_CREATE_ALONE, name))
+    for d in defs:
+        if d.kind == 2 and d.meth.signature not in _METHOD_SIGNATURES:
+            raise _with_note(ValueError("Unsupported HPyMeth signature"),
+                             "method '%s' of module %s has signature %d; a method takes "
+                             "HPyFunc_NOARGS, HPyFunc_O, HPyFunc_VARARGS or HPyFunc_KEYWORDS"
+                             % (_c(d.meth.name), name, d.meth.signature))
     if hpydef.globals != _NULL:
         i = 0
         while hpydef.globals[i] != _NULL:
             hpydef.globals[i]._i = 0  # a reloaded module starts with empty globals
             i += 1
-    create = [d.slot.impl for d in defs if d.kind == 1 and d.slot.slot == 2000]
-    execs = [d.slot.impl for d in defs if d.kind == 1 and d.slot.slot == 2001]
-    for d in defs:
-        if d.kind == 1 and d.slot.slot not in (2000, 2001):
-            raise SystemError("module %s: only HPy_mod_create and HPy_mod_exec slots are "
-                              "allowed in a module definition" % name)
-    if len(create) > 1:
-        raise SystemError("module %s has multiple create slots" % name)
-    if create:
-        for d in defs:
-            if d.kind == 2:
-                raise SystemError("module %s: HPy_mod_create with methods is not supported" % name)
+    if create is not None:
         h = _new(spec)
         try:
-            module = calls.result(lib._hpy_call_MOD_CREATE(create[0], h), "HPy_mod_create of " + name)
+            module = calls.result(lib._hpy_call_MOD_CREATE(create, h), "HPy_mod_create of " + name)
         finally:
             _close(h)
-    else:
-        module = types.ModuleType(name, _c(hpydef.doc))
-    if not isinstance(module, types.ModuleType):
-        return module  # exec slots need a module, as for the import system
-    if create and hpydef.doc != _NULL:
-        module.__doc__ = _c(hpydef.doc)
+        if isinstance(module, types.ModuleType):
+            raise SystemError(
+                "HPy_mod_create slot returned a builtin module object. This is currently not "
+                "supported. (module %s: return another object, or drop HPy_mod_create and let "
+                "the runtime make the module)" % name)
+        return module
+    module = types.ModuleType(name, _c(hpydef.doc))
     mh = _new(module)
     _modules.append(mh)
     for d in defs:
@@ -147,8 +189,6 @@ def _build(hpydef, name, spec):
             f = calls.method(m.signature, m.impl, mname, _c(m.doc), self_handle=mh)
             f.__module__ = name
             setattr(module, mname, f)
-        elif d.kind in (3, 4):
-            raise SystemError("module %s: members and getsets are not allowed in a module" % name)
     for impl in execs:
         r = lib._hpy_call_INQUIRY(impl, mh)
         if r != 0:
