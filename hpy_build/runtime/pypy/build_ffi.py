@@ -52,6 +52,8 @@ void _hpy_pypy_call_init_ctx(void *f);
 HPyModuleDef *_hpy_pypy_call_init(void *f);
 void _hpy_pypy_call_capsule_destructor(void *f, const char *name, void *pointer, void *context);
 int _hpy_pypy_visit_fields(void *traverse, void *object, intptr_t *out, int max);
+void *_hpy_pypy_alloc(size_t size, HPyCFunction destroy, HPyCFunction traverse);
+void _hpy_pypy_free(void *data);
 """
 
 SOURCE = """
@@ -81,6 +83,41 @@ static HPyModuleDef *_hpy_pypy_call_init(void *f) { return ((HPyModuleDef *(*)(v
 static void _hpy_pypy_call_capsule_destructor(void *f, const char *name, void *pointer, void *context)
 {
     ((HPyFunc_Capsule_Destructor)f)(name, pointer, context);
+}
+
+/* An instance's struct, zeroed, after a header holding its type's
+ * tp_destroy and tp_traverse.
+ * _hpy_pypy_free is a C function so that ffi.gc makes it a light finalizer
+ * on PyPy: the struct (and what tp_destroy frees) goes with the minor
+ * collection that finds the instance dead, not some major one later. */
+#define _HPY_PYPY_HEADER 16  /* keeps the struct 16-byte aligned */
+static void *_hpy_pypy_alloc(size_t size, HPyCFunction destroy, HPyCFunction traverse)
+{
+    char *block = (char *)calloc(1, _HPY_PYPY_HEADER + (size ? size : 1));
+    if (block == NULL)
+        return NULL;
+    ((HPyCFunction *)block)[0] = destroy;
+    ((HPyCFunction *)block)[1] = traverse;
+    return block + _HPY_PYPY_HEADER;
+}
+static int _hpy_pypy_clear_field(HPyField *f, void *arg)
+{
+    (void)arg;
+    f->_i = 0;
+    return 0;
+}
+static void _hpy_pypy_free(void *data)
+{
+    char *block = (char *)data - _HPY_PYPY_HEADER;
+    HPyCFunction destroy = ((HPyCFunction *)block)[0];
+    HPyCFunction traverse = ((HPyCFunction *)block)[1];
+    /* as in HPy 0.9, tp_destroy finds the fields cleared (their objects
+       belong to the dead instance's Python side) */
+    if (traverse != NULL)
+        ((HPyFunc_traverseproc)traverse)(data, _hpy_pypy_clear_field, NULL);
+    if (destroy != NULL)
+        ((HPyFunc_destroyfunc)destroy)(data);
+    free(block);
 }
 
 /* tp_traverse: collect the non-NULL fields an object reports (up to max). */

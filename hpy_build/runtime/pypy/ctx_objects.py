@@ -326,40 +326,29 @@ def HPyGlobal_Load(g):
     return _new(_globals[g])
 
 
-# ---- fields: indices into a table; the owner frees them when it dies ---------
-_fields = [None]
-_free_fields = []
-
+# ---- fields: an index into the owner's own list of field objects -------------
+# The owner keeps the objects alive (and the GC sees them), and they go with it.
 
 def HPyField_Store(owner, fp, h):
+    own = _o[owner]
     i = fp[0]
+    try:
+        fields = own._hpy_fields
+    except AttributeError:
+        fields = own._hpy_fields = []
     if i == 0:
         if not h:
             return
-        if _free_fields:
-            i = _free_fields.pop()
-        else:
-            _fields.append(None)
-            i = len(_fields) - 1
-        fp[0] = i
-        own = _o[owner]
-        try:
-            own.__dict__.setdefault("_hpy_fields", []).append(i)
-        except AttributeError:
-            pass  # not an HPy instance: the field lives on
-    _fields[i] = _o[h] if h else None
+        fields.append(_o[h])
+        fp[0] = len(fields)
+    else:
+        fields[i - 1] = _o[h] if h else None
 
 
 def HPyField_Load(owner, f):
     if f == 0:
-        return 0
-    return _new(_fields[f])
-
-
-def release_fields(indices):
-    for i in indices:
-        _fields[i] = None
-        _free_fields.append(i)
+        return 0  # HPy_NULL, as the C runtime gives
+    return _new(_o[owner]._hpy_fields[f - 1])
 
 
 # ---- threads: the GIL stays with PyPy; nothing to release ---------------------

@@ -25,10 +25,15 @@ _CMP = ("lt", "le", "eq", "ne", "gt", "ge")
 
 
 def alloc(cls):
-    """A new instance of an HPy type with its zeroed C struct."""
-    base_new = cls._hpy_base_new
-    obj = base_new(cls) if base_new is not object.__new__ else object.__new__(cls)
-    obj._hpy_data = ffi.new("char[]", cls._hpy_basicsize or 1)
+    """A new instance of an HPy type with its zeroed C struct (freed, after
+    tp_destroy, by a light finalizer when the instance dies)."""
+    obj = cls._hpy_base_new(cls)
+    size = cls._hpy_basicsize
+    data = lib._hpy_pypy_alloc(size, getattr(cls, "_hpy_destroy", _NULL),
+                                getattr(cls, "_hpy_traverse", _NULL))
+    if data == _NULL:
+        raise MemoryError()
+    obj._hpy_data = ffi.gc(data, lib._hpy_pypy_free, size)
     return obj
 
 
@@ -120,8 +125,13 @@ def _int_slot(helper, impl, *objs):
     return status(r, "slot")
 
 
+_SSIZE_MAX = (1 << 63) - 1
+
+
 def _index_for(self, key, has_len):
     i = operator.index(key)
+    if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
+        raise IndexError("cannot fit '%s' into an index-sized integer" % type(key).__name__)
     if i < 0 and has_len:
         i += len(self)
     return i
@@ -254,29 +264,23 @@ def _add_slot(ns, slot, impl, has, name):
                 if k:
                     _close(k)
         ns["__new__"] = new
-    elif short in ("tp_destroy", "tp_finalize", "tp_traverse", "bf_getbuffer", "bf_releasebuffer"):
+    elif short == "tp_traverse":
+        ns["_hpy_traverse"] = impl
+    elif short in ("tp_finalize", "bf_getbuffer", "bf_releasebuffer"):
         ns["_hpy_" + short] = impl  # used by __del__ / __buffer__ below
     else:
         raise SystemError("type %s: slot %s is not supported by the PyPy runtime yet" % (name, short))
 
 
-def _del(self):
-    finalize = getattr(type(self), "_hpy_tp_finalize", None)
-    if finalize is not None:
-        h = _new(self)
-        try:
-            lib._hpy_call_DESTRUCTOR(finalize, h)
-        finally:
-            _close(h)
-        if errors.current() is not None:
-            errors.clear()
-    data = self.__dict__.get("_hpy_data")
-    destroy = getattr(type(self), "_hpy_tp_destroy", None)
-    if destroy is not None and data is not None:
-        lib._hpy_call_DESTROYFUNC(destroy, data)
-    fields = self.__dict__.get("_hpy_fields")
-    if fields:
-        ctx_objects.release_fields(fields)
+def _finalize(self):
+    """tp_finalize, as __del__ (only types that have one pay for a __del__)."""
+    h = _new(self)
+    try:
+        lib._hpy_call_DESTRUCTOR(type(self)._hpy_tp_finalize, h)
+    finally:
+        _close(h)
+    if errors.current() is not None:
+        errors.clear()
 
 
 def _buffer(self, flags):
@@ -354,7 +358,7 @@ def _member(name, kind, offset, readonly, doc):
                 if kind == 16:
                     raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
                 return None
-            return ctx_objects._fields[i]
+            return self._hpy_fields[i - 1]
 
         def set_(self, value):
             h = _new(self)
@@ -440,7 +444,13 @@ def HPyType_FromSpec(spec, params):
     if not bases and shape > 0:
         bases = [_SHAPE_BASE[shape]]
     ns = {"__module__": module or "builtins", "__qualname__": name, "_hpy_basicsize": spec.basicsize,
-          "_hpy_shape": shape, "__del__": _del}
+          "_hpy_shape": shape}
+    if shape in (-1, 0):
+        # the struct and the fields' objects: kept out of the instance's __dict__
+        inherited = [k for b in bases for k in b.__mro__ if k is not object]
+        slots = [n for n in ("_hpy_data", "_hpy_fields") if not any(hasattr(k, n) for k in inherited)]
+        slots += [n for n in ("__dict__", "__weakref__") if not any(n in k.__dict__ for k in inherited)]
+        ns["__slots__"] = tuple(slots)
     if spec.doc != _NULL:
         ns["__doc__"] = _c(spec.doc)
     defs = []
@@ -456,7 +466,10 @@ def HPyType_FromSpec(spec, params):
                 raise TypeError("type %s: HPy_mod_create and HPy_mod_exec are only valid in a "
                                 "module definition" % fullname if d.slot.slot >= 2000 else
                                 "invalid slot value %d" % d.slot.slot)
-            _add_slot(ns, d.slot.slot, d.slot.impl, has, fullname)
+            if d.slot.slot == 1000:  # HPy_tp_destroy: called by the struct's finalizer
+                ns["_hpy_destroy"] = d.slot.impl
+            else:
+                _add_slot(ns, d.slot.slot, d.slot.impl, has, fullname)
         elif d.kind == 2:
             m = d.meth
             mname = _c(m.name)
@@ -469,14 +482,17 @@ def HPyType_FromSpec(spec, params):
             ns[_c(g.name)] = _getset(_c(g.name), g.getter_impl, g.setter_impl, g.closure, _c(g.doc))
         else:
             raise ValueError("type %s: unknown HPyDef kind %d" % (fullname, d.kind))
+    if "_hpy_tp_finalize" in ns:
+        ns["__del__"] = _finalize
     if "_hpy_bf_getbuffer" in ns:
         ns["__buffer__"] = _buffer
-    if "__new__" not in ns:
-        ns["__new__"] = lambda cls, *args, **kw: alloc(cls)
+    if "__new__" not in ns and not any(hasattr(b, "_hpy_basicsize") for b in bases):
+        ns["__new__"] = lambda cls, *args, **kw: alloc(cls)  # an HPy base's tp_new is inherited
     if not spec.flags & (1 << 10):  # no HPy_TPFLAGS_BASETYPE
         def __init_subclass__(cls, **kw):
             raise TypeError("type '%s' is not an acceptable base type" % fullname)
         ns["__init_subclass__"] = classmethod(__init_subclass__)
     cls = metaclass(name, tuple(bases) or (object,), ns)
-    cls._hpy_base_new = _SHAPE_BASE[shape].__new__ if shape > 0 else object.__new__
+    base_new = _SHAPE_BASE[shape].__new__ if shape > 0 else object.__new__
+    cls._hpy_base_new = (lambda c: base_new(c)) if shape > 0 else (lambda c: object.__new__(c))
     return _new(cls)
