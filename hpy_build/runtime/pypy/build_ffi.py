@@ -54,11 +54,15 @@ void _hpy_pypy_call_capsule_destructor(void *f, const char *name, void *pointer,
 int _hpy_pypy_visit_fields(void *traverse, void *object, intptr_t *out, int max);
 void *_hpy_pypy_alloc(size_t size, HPyCFunction destroy, HPyCFunction traverse);
 void _hpy_pypy_free(void *data);
+size_t _hpy_pypy_heap_in_use(void);
 """
 
 SOURCE = """
 #define HPY_ABI_HYBRID  /* the universal headers, with Python.h already included by cffi */
 #include <dlfcn.h>
+#ifdef __GLIBC__
+#  include <malloc.h>
+#endif
 #include "hpy.h"
 
 static struct _HPyContext_s _hpy_pypy_ctx;
@@ -118,6 +122,18 @@ static void _hpy_pypy_free(void *data)
     if (destroy != NULL)
         ((HPyFunc_destroyfunc)destroy)(data);
     free(block);
+}
+
+/* Bytes the C heap holds: what extensions malloc is invisible to PyPy's GC,
+ * so the runtime reports its growth as memory pressure. */
+static size_t _hpy_pypy_heap_in_use(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+#else
+    return 0;
+#endif
 }
 
 /* tp_traverse: collect the non-NULL fields an object reports (up to max). */

@@ -2,7 +2,9 @@
 a block of C memory (the type's struct, zeroed); slots become dunders,
 members and getsets become properties, methods become functions calling
 their impl through cffi."""
+import gc
 import operator
+import sys
 
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.api import table as _table
@@ -24,9 +26,25 @@ _UNARY = {"nb_negative": "neg", "nb_positive": "pos", "nb_absolute": "abs", "nb_
 _CMP = ("lt", "le", "eq", "ne", "gt", "ge")
 
 
+_ON_PYPY = hasattr(sys, "pypy_version_info")  # CPython frees by reference counting
+_heap = [0]  # C heap in use after the last collection this runtime asked for
+
+
+def _collect_if_the_c_heap_grew():
+    """An instance often owns malloc'ed memory (an array's data) that PyPy's GC
+    cannot see, and its tp_destroy only runs when the GC finds it dead: when
+    the C heap has grown by half (and 64 MB) since, collect, as a GC would."""
+    used = lib._hpy_pypy_heap_in_use()
+    if used - _heap[0] > max(64 << 20, _heap[0] >> 1):
+        gc.collect()
+        _heap[0] = lib._hpy_pypy_heap_in_use()
+
+
 def alloc(cls):
     """A new instance of an HPy type with its zeroed C struct (freed, after
     tp_destroy, by a light finalizer when the instance dies)."""
+    if _ON_PYPY:
+        _collect_if_the_c_heap_grew()
     obj = cls._hpy_base_new(cls)
     size = cls._hpy_basicsize
     data = lib._hpy_pypy_alloc(size, getattr(cls, "_hpy_destroy", _NULL),
