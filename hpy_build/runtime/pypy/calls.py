@@ -18,15 +18,14 @@ def result(r, what):
     obj = _o[r]
     _close(r)
     if getattr(_local, "exc", None) is not None:
-        exc = errors.take()
-        raise SystemError("%s returned a result with an exception set" % what) from exc
+        raise SystemError("%s returned a result with an exception set" % what) from errors.take()
     return obj
 
 
 def status(r, what):
     """For C functions returning an int status: -1 (with an error) raises."""
     if r == -1 and getattr(_local, "exc", None) is not None:
-        raise errors.take()
+        errors.raise_pending(what)
     return r
 
 

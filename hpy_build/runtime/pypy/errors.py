@@ -41,4 +41,7 @@ def raise_pending(what):
     exc = take()
     if exc is None:
         raise SystemError("%s returned NULL without setting an exception" % what)
-    raise exc
+    try:
+        raise exc
+    finally:
+        exc = None  # no cycle exception -> traceback -> this frame -> exception

@@ -192,10 +192,7 @@ def _build(hpydef, name, spec):
     for impl in execs:
         r = lib._hpy_call_INQUIRY(impl, mh)
         if r != 0:
-            exc = errors.take()
-            if exc is None:
-                raise SystemError("execution of module %s failed without setting an exception" % name)
-            raise exc
+            errors.raise_pending("execution of module %s" % name)
         if errors.current() is not None:
             raise SystemError("execution of module %s raised unreported exception" % name) \
                 from errors.take()
