@@ -100,18 +100,8 @@ def method(sig, impl, name, doc, qualname=None, self_handle=None):
                 finally:
                     _close(h)
     elif sig == 2:  # KEYWORDS
-        call = lib._hpy_call_KEYWORDS
-
         def keywords(self_h, args, kw):
-            names = tuple(kw)
-            arr, hs = handles(list(args) + [kw[k] for k in names])
-            kwh = _new(names) if names else 0
-            try:
-                return result(call(impl, self_h, arr, len(args), kwh), what)
-            finally:
-                close_all(hs)
-                if kwh:
-                    _close(kwh)
+            return call_keywords(impl, self_h, args, kw, what)
         if self_handle is not None:
             def f(*args, **kw):
                 return keywords(self_handle, args, kw)
@@ -125,6 +115,19 @@ def method(sig, impl, name, doc, qualname=None, self_handle=None):
     else:
         raise SystemError("unsupported HPyFunc_Signature %d for method %s" % (sig, name))
     return _named(f, name, doc, qualname)
+
+
+def call_keywords(impl, self_h, args, kw, what):
+    """Call a HPyFunc_KEYWORDS impl: positional values then keyword values, and their names."""
+    names = tuple(kw)
+    arr, hs = handles(list(args) + [kw[k] for k in names])
+    kwh = _new(names) if names else 0
+    try:
+        return result(lib._hpy_call_KEYWORDS(impl, self_h, arr, len(args), kwh), what)
+    finally:
+        close_all(hs)
+        if kwh:
+            _close(kwh)
 
 
 def call_handles(helper, impl, what, *objs):

@@ -251,7 +251,7 @@ def _add_slot(ns, slot, impl, has, name):
                     _close(b)
             ns["__%s__" % cmpname] = cmp
     elif short == "tp_call":
-        ns["__call__"] = calls.method(2, impl, "__call__", None, name + ".__call__")
+        ns["_hpy_tp_call"] = impl  # called by _call, unless the instance has its own
     elif short == "tp_init":
         helper = lib._hpy_call_INITPROC
 
@@ -288,6 +288,27 @@ def _add_slot(ns, slot, impl, has, name):
         ns["_hpy_" + short] = impl  # used by __del__ / __buffer__ below
     else:
         raise SystemError("type %s: slot %s is not supported by the PyPy runtime yet" % (name, short))
+
+
+def _call(self, *args, **kw):
+    """The HPy call protocol: the instance's call function (HPy_SetCallFunction),
+    else the type's HPy_tp_call."""
+    impl = getattr(self, "_hpy_call", None) or getattr(type(self), "_hpy_tp_call", None)
+    if impl is None:
+        raise TypeError("'%s' object is not callable" % type(self).__name__)
+    h = _new(self)
+    try:
+        return calls.call_keywords(impl, h, args, kw, "call of %s" % type(self).__name__)
+    finally:
+        _close(h)
+
+
+def HPy_SetCallFunction(h, func):
+    obj = _o[h]
+    if not getattr(type(obj), "_hpy_call_protocol", False):
+        raise TypeError("type '%.50s' does not implement the HPy call protocol" % type(obj).__name__)
+    obj._hpy_call = func.impl
+    return 0
 
 
 def _finalize(self):
@@ -466,7 +487,7 @@ def HPyType_FromSpec(spec, params):
     if shape in (-1, 0):
         # the struct and the fields' objects: kept out of the instance's __dict__
         inherited = [k for b in bases for k in b.__mro__ if k is not object]
-        slots = [n for n in ("_hpy_data", "_hpy_fields") if not any(hasattr(k, n) for k in inherited)]
+        slots = [n for n in ("_hpy_data", "_hpy_fields", "_hpy_call") if not any(hasattr(k, n) for k in inherited)]
         slots += [n for n in ("__dict__", "__weakref__") if not any(n in k.__dict__ for k in inherited)]
         ns["__slots__"] = tuple(slots)
     if spec.doc != _NULL:
@@ -500,6 +521,12 @@ def HPyType_FromSpec(spec, params):
             ns[_c(g.name)] = _getset(_c(g.name), g.getter_impl, g.setter_impl, g.closure, _c(g.doc))
         else:
             raise ValueError("type %s: unknown HPyDef kind %d" % (fullname, d.kind))
+    if "_hpy_tp_call" in ns and "__vectorcalloffset__" in ns:
+        raise TypeError("Cannot have HPy_tp_call and explicit member'__vectorcalloffset__'. "
+                        "Specify just one of them.")
+    if "_hpy_tp_call" in ns or "__vectorcalloffset__" in ns:
+        ns["_hpy_call_protocol"] = True
+        ns["__call__"] = _call
     if "_hpy_tp_finalize" in ns:
         ns["__del__"] = _finalize
     if "_hpy_bf_getbuffer" in ns:
