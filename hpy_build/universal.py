@@ -113,6 +113,7 @@ def load(name, path, spec=None, runtime=None):
     # Absolute, since dlopen searches the library path for a name without a
     # slash; str for messages and __file__ (undecodable bytes become
     # surrogates, as in os.fsdecode), bytes for dlopen.
+    runtime = _runtime_name(runtime)
     path = os.fsdecode(os.path.abspath(os.fspath(path)))
     if not os.path.isfile(path):
         raise ImportError("no HPy module binary at %s" % path, name=name, path=path)
@@ -133,7 +134,6 @@ def load(name, path, spec=None, runtime=None):
         # An import stub's spec: the stub's loader (for reload), the binary's origin.
         spec = importlib.machinery.ModuleSpec(spec.name, spec.loader, origin=path)
     spec.has_location = True  # a file, so repr(module) says "from <path>" as for any extension
-    runtime = _runtime_name(runtime)
     machine = _this_machine(runtime)
     runtime = _runtime(runtime)
     try:
