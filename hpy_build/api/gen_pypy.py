@@ -118,9 +118,12 @@ def gen_c():
         call = "%s(%s)" % (callback_name(func), ", ".join(conv % n for _, conv, n in params))
         body = ["(void)ctx;"]
         if func.public_name == "HPy_Close":
-            # constants are never freed: no callback for them
-            body.append("if (h._i <= _HPY_PYPY_N_CONSTANTS) return;")
-        elif func.public_name == "HPy_Dup":
+            # constants are never freed; other handles are queued, freed in
+            # one callback per queue-full or when the extension returns to Python
+            body += ["if (h._i > _HPY_PYPY_N_CONSTANTS)", "    _hpy_pypy_queue_close(h._i);"]
+            out += [head, "{"] + ["    " + b for b in body] + ["}", ""]
+            continue
+        if func.public_name == "HPy_Dup":
             body.append("if (h._i <= _HPY_PYPY_N_CONSTANTS) return h;")
         if ret == "void":
             body.append(call + ";")

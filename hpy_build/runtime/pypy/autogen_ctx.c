@@ -198,8 +198,8 @@ static HPy _hpy_c_HPy_Dup(HPyContext *ctx, HPy h)
 static void _hpy_c_HPy_Close(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    if (h._i <= _HPY_PYPY_N_CONSTANTS) return;
-    _hpy_py_HPy_Close(h._i);
+    if (h._i > _HPY_PYPY_N_CONSTANTS)
+        _hpy_pypy_queue_close(h._i);
 }
 
 static HPy _hpy_c_HPyLong_FromInt32_t(HPyContext *ctx, int32_t value)

@@ -55,6 +55,8 @@ int _hpy_pypy_visit_fields(void *traverse, void *object, intptr_t *out, int max)
 void *_hpy_pypy_alloc(size_t size, HPyCFunction destroy, HPyCFunction traverse);
 void _hpy_pypy_free(void *data);
 size_t _hpy_pypy_heap_in_use(void);
+extern "Python" void _hpy_pypy_flush_closes(intptr_t *queue, int n);
+int _hpy_pypy_flush_if_pending(void);
 """
 
 SOURCE = """
@@ -67,6 +69,34 @@ SOURCE = """
 
 static struct _HPyContext_s _hpy_pypy_ctx;
 static HPyContext *_hpy_pypy_ctx_ptr(void) { return &_hpy_pypy_ctx; }
+
+/* HPy_Close of a handle is queued here: the slots are freed in one callback
+ * when the queue is full and whenever an extension function returns to
+ * Python, so closing costs no C-to-Python call most of the time. */
+#define _HPY_PYPY_CLOSE_QUEUE 256
+static intptr_t _hpy_pypy_close_queue[_HPY_PYPY_CLOSE_QUEUE];
+static int _hpy_pypy_nclose;
+static void _hpy_pypy_flush_closes(intptr_t *queue, int n);
+
+static void _hpy_pypy_queue_close(intptr_t h)
+{
+    if (_hpy_pypy_nclose == _HPY_PYPY_CLOSE_QUEUE) {
+        _hpy_pypy_nclose = 0;
+        _hpy_pypy_flush_closes(_hpy_pypy_close_queue, _HPY_PYPY_CLOSE_QUEUE);
+    }
+    _hpy_pypy_close_queue[_hpy_pypy_nclose++] = h;
+}
+
+/* 1 if handles were waiting (they are freed now), else 0 */
+static int _hpy_pypy_flush_if_pending(void)
+{
+    int n = _hpy_pypy_nclose;
+    if (n == 0)
+        return 0;
+    _hpy_pypy_nclose = 0;
+    _hpy_pypy_flush_closes(_hpy_pypy_close_queue, n);
+    return 1;
+}
 
 #include "autogen_ctx.c"
 

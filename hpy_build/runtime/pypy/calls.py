@@ -4,6 +4,8 @@
 Arguments get fresh handles closed after the call; a C error value raises
 the current HPy error, as CPython does for a C function.
 """
+import sys
+
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import errors
 from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close
@@ -11,8 +13,26 @@ from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pin
 _local = errors._local
 
 
+# On CPython, closing frees at once, as the C runtime does (refcounts stay
+# exact); on PyPy nothing is freed at a known time anyway, so the queue of
+# closed handles is flushed only when full: one callback per 256 closes.
+if sys.implementation.name == "cpython":
+    _flush = lib._hpy_pypy_flush_if_pending
+else:
+    def _flush():
+        pass
+
+
+@ffi.def_extern(name="_hpy_pypy_flush_closes", onerror=errors.onerror)
+def _flush_closes(queue, n):
+    # copied first: a close may run code that closes (and queues) again
+    for h in ffi.unpack(queue, n):
+        _close(h)
+
+
 def result(r, what):
     """The object of the handle a C function returned (closing the handle)."""
+    _flush()
     if r == 0:
         errors.raise_pending(what)
     obj = _o[r]
@@ -24,15 +44,62 @@ def result(r, what):
 
 def status(r, what):
     """For C functions returning an int status: -1 (with an error) raises."""
+    _flush()
     if r == -1 and getattr(_local, "exc", None) is not None:
         errors.raise_pending(what)
     return r
 
 
+# Argument arrays live on a stack (calls nest, and release in reverse order).
+# The small cases are spelled out: on PyPy, a 2-iteration inner loop costs
+# the JIT more than the whole call.
+_STACK = 1 << 14
+_stack = ffi.new("intptr_t[%d]" % _STACK)
+_top = [0]
+
+
 def handles(values):
-    """(C array, list of handles) for a sequence of objects."""
-    hs = [_new(v) for v in values]
-    return ffi.new("intptr_t[]", hs), hs
+    """(C array of new handles to ``values``, whether it is on the stack):
+    give both back to release."""
+    n = len(values)
+    top = _top[0]
+    if top + n > _STACK:  # very deep nesting: an array of its own
+        arr = ffi.new("intptr_t[]", n or 1)
+        for i in range(n):
+            arr[i] = _new(values[i])
+        return arr, False
+    s = _stack
+    if n == 1:
+        s[top] = _new(values[0])
+    elif n == 2:
+        s[top] = _new(values[0])
+        s[top + 1] = _new(values[1])
+    elif n == 3:
+        s[top] = _new(values[0])
+        s[top + 1] = _new(values[1])
+        s[top + 2] = _new(values[2])
+    elif n:
+        for i in range(n):
+            s[top + i] = _new(values[i])
+    _top[0] = top + n
+    return s + top, True
+
+
+def release(arr, n, on_stack):
+    if n == 1:
+        _close(arr[0])
+    elif n == 2:
+        _close(arr[0])
+        _close(arr[1])
+    elif n == 3:
+        _close(arr[0])
+        _close(arr[1])
+        _close(arr[2])
+    elif n:
+        for i in range(n):
+            _close(arr[i])
+    if on_stack:
+        _top[0] -= n
 
 
 def close_all(hs):
@@ -50,6 +117,7 @@ def _named(f, name, doc, qualname=None):
 def method(sig, impl, name, doc, qualname=None, self_handle=None):
     """A function for an HPyDef_METH; ``self_handle`` binds a module's methods."""
     what = "<built-in method %s>" % name
+    impl = ffi.cast("void *", impl)  # the helpers take void *: no conversion per call
     if sig == 3:  # NOARGS
         call = lib._hpy_call_NOARGS
         if self_handle is not None:
@@ -84,11 +152,11 @@ def method(sig, impl, name, doc, qualname=None, self_handle=None):
         call = lib._hpy_call_VARARGS
 
         def varargs(self_h, args):
-            arr, hs = handles(args)
+            arr, on_stack = handles(args)
             try:
-                return result(call(impl, self_h, arr, len(hs)), what)
+                return result(call(impl, self_h, arr, len(args)), what)
             finally:
-                close_all(hs)
+                release(arr, len(args), on_stack)
         if self_handle is not None:
             def f(*args):
                 return varargs(self_handle, args)
@@ -119,13 +187,17 @@ def method(sig, impl, name, doc, qualname=None, self_handle=None):
 
 def call_keywords(impl, self_h, args, kw, what):
     """Call a HPyFunc_KEYWORDS impl: positional values then keyword values, and their names."""
-    names = tuple(kw)
-    arr, hs = handles(list(args) + [kw[k] for k in names])
-    kwh = _new(names) if names else 0
+    if kw:
+        names = tuple(kw)
+        values = list(args) + [kw[k] for k in names]
+        kwh = _new(names)
+    else:
+        values, kwh = args, 0
+    arr, on_stack = handles(values)
     try:
         return result(lib._hpy_call_KEYWORDS(impl, self_h, arr, len(args), kwh), what)
     finally:
-        close_all(hs)
+        release(arr, len(values), on_stack)
         if kwh:
             _close(kwh)
 

@@ -256,13 +256,13 @@ def _add_slot(ns, slot, impl, has, name):
         helper = lib._hpy_call_INITPROC
 
         def init(self, *args, **kw):
-            arr, hs = calls.handles(args)
+            arr, on_stack = calls.handles(args)
             h = _new(self)
             k = _new(kw) if kw else 0
             try:
-                status(helper(impl, h, arr, len(hs), k), "slot tp_init")
+                status(helper(impl, h, arr, len(args), k), "slot tp_init")
             finally:
-                calls.close_all(hs)
+                calls.release(arr, len(args), on_stack)
                 _close(h)
                 if k:
                     _close(k)
@@ -271,13 +271,13 @@ def _add_slot(ns, slot, impl, has, name):
         helper = lib._hpy_call_NEWFUNC
 
         def new(cls, *args, **kw):
-            arr, hs = calls.handles(args)
+            arr, on_stack = calls.handles(args)
             t = _new(cls)
             k = _new(kw) if kw else 0
             try:
-                return result(helper(impl, t, arr, len(hs), k), "slot tp_new")
+                return result(helper(impl, t, arr, len(args), k), "slot tp_new")
             finally:
-                calls.close_all(hs)
+                calls.release(arr, len(args), on_stack)
                 _close(t)
                 if k:
                     _close(k)
