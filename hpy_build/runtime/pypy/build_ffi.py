@@ -57,6 +57,7 @@ void _hpy_pypy_free(void *data);
 size_t _hpy_pypy_heap_in_use(void);
 extern "Python" void _hpy_pypy_flush_closes(intptr_t *queue, int n);
 int _hpy_pypy_flush_if_pending(void);
+void _hpy_pypy_set_structs(intptr_t *table, intptr_t n);
 """
 
 SOURCE = """
@@ -96,6 +97,16 @@ static int _hpy_pypy_flush_if_pending(void)
     _hpy_pypy_nclose = 0;
     _hpy_pypy_flush_closes(_hpy_pypy_close_queue, n);
     return 1;
+}
+
+/* handle -> address of its object's struct (0: unknown), kept by handles.py
+ * for handles below _hpy_pypy_nstructs: _HPy_AsStruct_* need no callback then */
+static intptr_t *_hpy_pypy_structs;
+static intptr_t _hpy_pypy_nstructs;
+static void _hpy_pypy_set_structs(intptr_t *table, intptr_t n)
+{
+    _hpy_pypy_structs = table;
+    _hpy_pypy_nstructs = n;
 }
 
 #include "autogen_ctx.c"

@@ -8,7 +8,8 @@ import sys
 
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import errors
-from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close
+from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close, \
+    new_instance as _new_inst
 
 _local = errors._local
 
@@ -125,7 +126,7 @@ def method(sig, impl, name, doc, qualname=None, self_handle=None):
                 return result(call(impl, self_handle), what)
         else:
             def f(self):
-                h = _new(self)
+                h = _new_inst(self)
                 try:
                     return result(call(impl, h), what)
                 finally:
@@ -141,7 +142,7 @@ def method(sig, impl, name, doc, qualname=None, self_handle=None):
                     _close(a)
         else:
             def f(self, arg):
-                h = _new(self)
+                h = _new_inst(self)
                 a = _new(arg)
                 try:
                     return result(call(impl, h, a), what)
@@ -162,7 +163,7 @@ def method(sig, impl, name, doc, qualname=None, self_handle=None):
                 return varargs(self_handle, args)
         else:
             def f(self, *args):
-                h = _new(self)
+                h = _new_inst(self)
                 try:
                     return varargs(h, args)
                 finally:
@@ -175,7 +176,7 @@ def method(sig, impl, name, doc, qualname=None, self_handle=None):
                 return keywords(self_handle, args, kw)
         else:
             def f(self, *args, **kw):
-                h = _new(self)
+                h = _new_inst(self)
                 try:
                     return keywords(h, args, kw)
                 finally:

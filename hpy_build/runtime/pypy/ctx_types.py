@@ -10,7 +10,8 @@ from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.api import table as _table
 from hpy_build.runtime.pypy import calls, errors
 from hpy_build.runtime.pypy.calls import result, status
-from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close
+from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close, \
+    new_instance as _new_inst, structs as _structs, N_STRUCTS as _N_STRUCTS
 from hpy_build.runtime.pypy import ctx_objects
 
 _NULL = ffi.NULL
@@ -52,6 +53,7 @@ def alloc(cls):
     if data == _NULL:
         raise MemoryError()
     obj._hpy_data = ffi.gc(data, lib._hpy_pypy_free, size)
+    obj._hpy_addr = int(ffi.cast("intptr_t", data))
     return obj
 
 
@@ -76,7 +78,10 @@ def HPyType_GenericNew(t, args, nargs, kw):
 
 
 def _as_struct(h):
-    return _o[h]._hpy_data
+    o = _o[h]
+    if h < _N_STRUCTS:
+        _structs[h] = o._hpy_addr  # the next _HPy_AsStruct_* of h needs no callback
+    return o._hpy_data
 
 
 _HPy_AsStruct_Object = _HPy_AsStruct_Legacy = _HPy_AsStruct_Type = _as_struct
@@ -97,7 +102,7 @@ def _unary(impl, name, helper):
     what = "slot " + name
 
     def f(self):
-        h = _new(self)
+        h = _new_inst(self)
         try:
             return result(helper(impl, h), what)
         finally:
@@ -110,7 +115,7 @@ def _binary(impl, name, swap):
     what = "slot " + name
 
     def f(self, other):
-        a, b = _new(self), _new(other)
+        a, b = _new_inst(self), _new(other)
         try:
             return result(helper(impl, b, a) if swap else helper(impl, a, b), what)
         finally:
@@ -124,7 +129,7 @@ def _ternary(impl, name, swap):
     what = "slot " + name
 
     def f(self, other, mod=None):
-        a, b, c = _new(self), _new(other), _new(mod)
+        a, b, c = _new_inst(self), _new(other), _new(mod)
         try:
             return result(helper(impl, b, a, c) if swap else helper(impl, a, b, c), what)
         finally:
@@ -134,12 +139,21 @@ def _ternary(impl, name, swap):
     return f
 
 
-def _int_slot(helper, impl, *objs):
-    hs = [_new(o) for o in objs]
-    try:
-        r = helper(impl, *hs)
-    finally:
-        calls.close_all(hs)
+def _int_slot(helper, impl, self, other=_NULL):
+    """An int-returning slot of self (and other): -1 with an error raises."""
+    h = _new_inst(self)
+    if other is _NULL:
+        try:
+            r = helper(impl, h)
+        finally:
+            _close(h)
+    else:
+        o = _new(other)
+        try:
+            r = helper(impl, h, o)
+        finally:
+            _close(h)
+            _close(o)
     return status(r, "slot")
 
 
@@ -182,7 +196,7 @@ def _add_slot(ns, slot, impl, has, name):
 
         def getitem(self, key):
             i = _index_for(self, key, has_len)
-            h = _new(self)
+            h = _new_inst(self)
             try:
                 return result(helper(impl, h, i), "slot sq_item")
             finally:
@@ -193,7 +207,7 @@ def _add_slot(ns, slot, impl, has, name):
 
         def setitem(self, key, value, _delete=False):
             i = _index_for(self, key, has_len)
-            h = _new(self)
+            h = _new_inst(self)
             v = 0 if _delete else _new(value)
             try:
                 status(helper(impl, h, i, v), "slot sq_ass_item")
@@ -207,7 +221,7 @@ def _add_slot(ns, slot, impl, has, name):
         helper = lib._hpy_call_OBJOBJARGPROC
 
         def msetitem(self, key, value, _delete=False):
-            h, k = _new(self), _new(key)
+            h, k = _new_inst(self), _new(key)
             v = 0 if _delete else _new(value)
             try:
                 status(helper(impl, h, k, v), "slot mp_ass_subscript")
@@ -228,7 +242,7 @@ def _add_slot(ns, slot, impl, has, name):
         helper = lib._hpy_call_SSIZEARGFUNC
 
         def repeat(self, n):
-            h = _new(self)
+            h = _new_inst(self)
             try:
                 return result(helper(impl, h, operator.index(n)), "slot " + short)
             finally:
@@ -243,7 +257,7 @@ def _add_slot(ns, slot, impl, has, name):
         helper = lib._hpy_call_RICHCMPFUNC
         for op, cmpname in enumerate(_CMP):
             def cmp(self, other, _op=op):
-                a, b = _new(self), _new(other)
+                a, b = _new_inst(self), _new(other)
                 try:
                     return result(helper(impl, a, b, _op), "slot tp_richcompare")
                 finally:
@@ -257,7 +271,7 @@ def _add_slot(ns, slot, impl, has, name):
 
         def init(self, *args, **kw):
             arr, on_stack = calls.handles(args)
-            h = _new(self)
+            h = _new_inst(self)
             k = _new(kw) if kw else 0
             try:
                 status(helper(impl, h, arr, len(args), k), "slot tp_init")
@@ -296,7 +310,7 @@ def _call(self, *args, **kw):
     impl = getattr(self, "_hpy_call", None) or getattr(type(self), "_hpy_tp_call", None)
     if impl is None:
         raise TypeError("'%s' object is not callable" % type(self).__name__)
-    h = _new(self)
+    h = _new_inst(self)
     try:
         return calls.call_keywords(impl, h, args, kw, "call of %s" % type(self).__name__)
     finally:
@@ -313,7 +327,7 @@ def HPy_SetCallFunction(h, func):
 
 def _finalize(self):
     """tp_finalize, as __del__ (only types that have one pay for a __del__)."""
-    h = _new(self)
+    h = _new_inst(self)
     try:
         lib._hpy_call_DESTRUCTOR(type(self)._hpy_tp_finalize, h)
     finally:
@@ -325,7 +339,7 @@ def _finalize(self):
 def _buffer(self, flags):
     getbuf = type(self)._hpy_bf_getbuffer
     view = ffi.new("HPy_buffer *")
-    h = _new(self)
+    h = _new_inst(self)
     try:
         r = lib._hpy_call_GETBUFFERPROC(getbuf, h, view, flags)
     finally:
@@ -336,7 +350,7 @@ def _buffer(self, flags):
 
     def released(_p, self=self, view=view):
         if release is not None:
-            hh = _new(self)
+            hh = _new_inst(self)
             lib._hpy_call_RELEASEBUFFERPROC(release, hh, view)
             _close(hh)
         if view.obj._i:
@@ -400,7 +414,7 @@ def _member(name, kind, offset, readonly, doc):
             return self._hpy_fields[i - 1]
 
         def set_(self, value):
-            h = _new(self)
+            h = _new_inst(self)
             v = _new(value)
             try:
                 ctx_objects.HPyField_Store(h, ptr(self, "intptr_t"), v)
@@ -430,14 +444,14 @@ def _getset(name, getter, setter, closure, doc):
     fget = fset = None
     if getter != _NULL:
         def fget(self):
-            h = _new(self)
+            h = _new_inst(self)
             try:
                 return result(lib._hpy_call_GETTER(getter, h, closure), "getter " + name)
             finally:
                 _close(h)
     if setter != _NULL:
         def fset(self, value, _delete=False):
-            h = _new(self)
+            h = _new_inst(self)
             v = 0 if _delete else _new(value)
             try:
                 status(lib._hpy_call_SETTER(setter, h, v, closure), "setter " + name)
@@ -487,7 +501,7 @@ def HPyType_FromSpec(spec, params):
     if shape in (-1, 0):
         # the struct and the fields' objects: kept out of the instance's __dict__
         inherited = [k for b in bases for k in b.__mro__ if k is not object]
-        slots = [n for n in ("_hpy_data", "_hpy_fields", "_hpy_call") if not any(hasattr(k, n) for k in inherited)]
+        slots = [n for n in ("_hpy_data", "_hpy_addr", "_hpy_fields", "_hpy_call") if not any(hasattr(k, n) for k in inherited)]
         slots += [n for n in ("__dict__", "__weakref__") if not any(n in k.__dict__ for k in inherited)]
         ns["__slots__"] = tuple(slots)
     if spec.doc != _NULL:

@@ -5,11 +5,26 @@ freed; the C part does not even call back to close or dup them). Closing
 a handle clears its slot and pushes the index on ``free``; opening reuses
 the last freed slot. Nothing but the list slots is allocated.
 """
-from hpy_build._hpy_cffi import ffi
+from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy.autogen_members import N_CONSTANTS
 
 objects = [None] * (N_CONSTANTS + 1)
 free = []
+
+# structs[h]: the address of the C struct of handle h's object, when the
+# runtime knows it (an instance of an HPy type); the C part answers
+# _HPy_AsStruct_* from it without a callback. Cleared when h closes.
+N_STRUCTS = 1 << 16
+structs = ffi.new("intptr_t[]", N_STRUCTS)
+lib._hpy_pypy_set_structs(structs, N_STRUCTS)
+
+
+def new_instance(obj):
+    """A handle to an instance of an HPy type, its struct's address known in C."""
+    h = new(obj)
+    if h < N_STRUCTS:
+        structs[h] = getattr(obj, "_hpy_addr", 0)
+    return h
 
 
 def new(obj):
@@ -25,6 +40,8 @@ def close(h):
     if h > N_CONSTANTS:
         objects[h] = None
         free.append(h)
+        if h < N_STRUCTS:
+            structs[h] = 0
 
 
 def dup(h):
@@ -40,6 +57,8 @@ def close_pinned(h):
     if h > N_CONSTANTS:
         objects[h] = None
         free.append(h)
+        if h < N_STRUCTS:
+            structs[h] = 0
         if pinned:
             pinned.pop(h, None)
 
