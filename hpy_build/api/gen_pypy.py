@@ -181,6 +181,8 @@ def gen_py():
     for func in api.FUNCTIONS:
         _, ret, pret = _member_plain(func)
         err = "0" if ret in _INT_STRUCTS else _error_value(pret)  # HPy_NULL and friends
+        if ret == "HPyType_BuiltinShape":
+            err = "-2"  # HPyType_BuiltinShape_Legacy - 1, HPy 0.9's error value
         out.append("    (%r, %r, %s)," % (func.public_name, callback_name(func),
                                            "None" if err in (None, "NULL") else err))
     out += [")"]

@@ -6,13 +6,15 @@ from the hand-written modules (ctx_objects, ctx_types) or, for members the
 table maps to a C-API function, from autogen_calls; any other member raises
 SystemError when called, naming itself.
 """
+from hpy_build import _hpy_cffi
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import autogen_calls, ctx_objects, ctx_types, errors
 from hpy_build.runtime.pypy.autogen_members import MEMBERS
 from hpy_build.runtime.pypy.handles import objects
 
 
-binary = __import__("hpy_build._hpy_cffi", fromlist=["_"]).__file__
+# the compiled part: what elfcheck compares a module's machine with
+binary = _hpy_cffi.__file__
 
 
 def _not_implemented(name):
@@ -43,4 +45,4 @@ MISSING = _wire()
 objects[1:1 + len(ctx_objects.constants())] = ctx_objects.constants()
 lib._hpy_pypy_init()
 
-from hpy_build.runtime.pypy.loader import load  # noqa: E402
+from hpy_build.runtime.pypy.loader import load  # noqa: E402,F401  (the runtime's entry point)

@@ -248,7 +248,7 @@ MEMBERS = (
     ('_HPy_AsStruct_Unicode', '_hpy_py__HPy_AsStruct_Unicode', None),
     ('_HPy_AsStruct_Tuple', '_hpy_py__HPy_AsStruct_Tuple', None),
     ('_HPy_AsStruct_List', '_hpy_py__HPy_AsStruct_List', None),
-    ('_HPyType_GetBuiltinShape', '_hpy_py__HPyType_GetBuiltinShape', -1),
+    ('_HPyType_GetBuiltinShape', '_hpy_py__HPyType_GetBuiltinShape', -2),
     ('HPy_DelItem', '_hpy_py_HPy_DelItem', -1),
     ('HPy_DelItem_i', '_hpy_py_HPy_DelItem_i', -1),
     ('HPy_DelItem_s', '_hpy_py_HPy_DelItem_s', -1),

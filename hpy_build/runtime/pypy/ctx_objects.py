@@ -6,9 +6,8 @@ import sys
 
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import errors
-from hpy_build.runtime.pypy.handles import objects as _o, new as _new, free as _free, \
+from hpy_build.runtime.pypy.handles import objects as _o, new as _new, \
     pinned as _pinned, close_pinned, c_str as _s, dup as _dup
-from hpy_build.runtime.pypy.autogen_members import N_CONSTANTS
 
 _NULL = ffi.NULL
 

@@ -5,6 +5,7 @@ their impl through cffi."""
 import gc
 import operator
 import sys
+import warnings
 
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.api import table as _table
@@ -41,12 +42,13 @@ def _collect_if_the_c_heap_grew():
         _heap[0] = lib._hpy_pypy_heap_in_use()
 
 
-def alloc(cls):
+def alloc(cls, args=()):
     """A new instance of an HPy type with its zeroed C struct (freed, after
-    tp_destroy, by a light finalizer when the instance dies)."""
+    tp_destroy, by a light finalizer when the instance dies). ``args`` go to
+    a built-in base's __new__ (a metaclass gets name, bases, namespace)."""
     if _ON_PYPY:
         _collect_if_the_c_heap_grew()
-    obj = cls._hpy_base_new(cls)
+    obj = cls._hpy_base_new(cls, *args)
     size = cls._hpy_basicsize
     data = lib._hpy_pypy_alloc(size, getattr(cls, "_hpy_destroy", _NULL),
                                 getattr(cls, "_hpy_traverse", _NULL))
@@ -93,7 +95,7 @@ def _HPyType_GetBuiltinShape(t):
     cls = _o[t]
     if not isinstance(cls, type):
         raise TypeError("arg must be a type")
-    return getattr(cls, "_hpy_shape", 0)
+    return getattr(cls, "_hpy_shape", -1)  # not an HPy type: legacy
 
 
 # ---- slots -> dunders ----------------------------------------------------------
@@ -372,6 +374,11 @@ _MEMBER_C = {0: "short", 1: "int", 2: "long", 3: "float", 4: "double", 8: "signe
              14: "_Bool", 17: "long long", 18: "unsigned long long", 19: "intptr_t"}
 
 
+# kinds CPython stores truncated, with a RuntimeWarning
+_TRUNCATED = {0: "short", 1: "int", 8: "char", 9: "unsigned char", 10: "unsigned short",
+              11: "unsigned int"}
+
+
 def _member(name, kind, offset, readonly, doc):
     def ptr(self, ctype):
         return ffi.cast(ctype + " *", self._hpy_data + offset)
@@ -388,6 +395,11 @@ def _member(name, kind, offset, readonly, doc):
                 raise TypeError("attribute value type must be bool")
             if kind not in (3, 4) and not isinstance(value, int):
                 raise TypeError("an integer is required")
+            if kind in _TRUNCATED:
+                cut = ffi.cast(ctype, value)
+                if int(cut) != value:
+                    warnings.warn("Truncation of value to %s" % _TRUNCATED[kind], RuntimeWarning, 2)
+                value = cut
             ptr(self, ctype)[0] = value
     elif kind == 7:  # CHAR
         def get(self):
@@ -436,7 +448,16 @@ def _member(name, kind, offset, readonly, doc):
         set_(self, value)
 
     def fdel(self):
-        raise TypeError("can't delete numeric/char attribute")
+        if kind not in (6, 16):
+            raise TypeError("can't delete numeric/char attribute")
+        if readonly:
+            raise AttributeError("readonly attribute")
+        p = ptr(self, "intptr_t")
+        if kind == 16 and p[0] == 0:
+            raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
+        if p[0]:
+            self._hpy_fields[p[0] - 1] = None
+        p[0] = 0
     return property(get, fset, fdel, doc)
 
 
@@ -546,12 +567,15 @@ def HPyType_FromSpec(spec, params):
     if "_hpy_bf_getbuffer" in ns:
         ns["__buffer__"] = _buffer
     if "__new__" not in ns and not any(hasattr(b, "_hpy_basicsize") for b in bases):
-        ns["__new__"] = lambda cls, *args, **kw: alloc(cls)  # an HPy base's tp_new is inherited
+        if shape > 0:
+            ns["__new__"] = lambda cls, *args, **kw: alloc(cls, args)
+        else:
+            ns["__new__"] = lambda cls, *args, **kw: alloc(cls)  # an HPy base's tp_new is inherited
     if not spec.flags & (1 << 10):  # no HPy_TPFLAGS_BASETYPE
         def __init_subclass__(cls, **kw):
             raise TypeError("type '%s' is not an acceptable base type" % fullname)
         ns["__init_subclass__"] = classmethod(__init_subclass__)
     cls = metaclass(name, tuple(bases) or (object,), ns)
     base_new = _SHAPE_BASE[shape].__new__ if shape > 0 else object.__new__
-    cls._hpy_base_new = (lambda c: base_new(c)) if shape > 0 else (lambda c: object.__new__(c))
+    cls._hpy_base_new = (lambda c, *a: base_new(c, *a)) if shape > 0 else (lambda c: object.__new__(c))
     return _new(cls)

@@ -5,7 +5,7 @@ import types
 
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import calls, errors
-from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close
+from hpy_build.runtime.pypy.handles import new as _new, close_pinned as _close
 
 ABI_VERSION = 0
 ABI_VERSION_MINOR = 0
