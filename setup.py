@@ -44,23 +44,29 @@ def data_packages(package, folder, patterns):
 package_data = dict(data_packages("hpy_build.include", "include", ["*.h"]),
                     **data_packages("hpy_build.helpers", "hpy_build/helpers", ["*.c"]),
                     **data_packages("hpy_build.runtime.cpython", "hpy_build/runtime/cpython", ["*.c", "*.h"]),
-                    **data_packages("hpy_build.debug.src", "hpy_build/debug/src", ["*.c", "*.h"]))
+                    **data_packages("hpy_build.debug.src", "hpy_build/debug/src", ["*.c", "*.h"]),
+                    **{"hpy_build.runtime.pypy": ["*.c", "*.h"]})
 
 
-class PerInterpreterDistribution(Distribution):
-    """hpy-build's wheel is tagged for one interpreter even on PyPy, where it
-    has no C extension yet: a py3-none-any wheel in a wheelhouse would be
-    picked by a CPython it has no build for, which then lacks the runtime."""
+def cffi_options():
+    """The cffi runtime (hpy_build._hpy_cffi): always on PyPy, on CPython when cffi is there.
 
-    def has_ext_modules(self):
-        return True
+    On PyPy it is hpy-build's only extension, so the wheel is tagged for PyPy:
+    a py3-none-any wheel in a wheelhouse would be picked by a CPython it has
+    no runtime for."""
+    try:
+        import cffi  # noqa: F401
+    except ImportError:
+        return {}
+    return {"cffi_modules": ["hpy_build/runtime/pypy/build_ffi.py:ffibuilder"]}
 
 
 setup(
-    distclass=PerInterpreterDistribution,
-    packages=["hpy_build", "hpy_build.api", "hpy_build.toolchain", "hpy_build.runtime", "hpy_build.debug"] + sorted(package_data),
+    packages=["hpy_build", "hpy_build.api", "hpy_build.toolchain", "hpy_build.runtime",
+              "hpy_build.runtime.pypy", "hpy_build.debug"] + sorted(package_data),
     package_dir={"hpy_build.include": "include"},
     package_data=package_data,
     # PyPy gets its universal runtime from cffi, not from a C extension.
     ext_modules=[] if platform.python_implementation() == "PyPy" else [runtime_extension()],
+    **cffi_options()
 )

@@ -36,12 +36,29 @@ class HPyABIError(ImportError, RuntimeError):
     """
 
 
-def _runtime():
-    if sys.implementation.name != "cpython":
-        raise ImportError(
-            "hpy-build has no universal runtime for %s yet; build the module for the "
-            "CPython ABI instead (pip install <project> --config-settings hpy-abi=cpython), which runs "
-            "through %s's C-API emulation" % (sys.implementation.name, sys.implementation.name))
+def _runtime_name(runtime=None):
+    """'c' (the C runtime, CPython only) or 'cffi': the loader argument, else
+    HPY_BUILD_RUNTIME, else the one of the running interpreter."""
+    name = runtime or os.environ.get("HPY_BUILD_RUNTIME") or (
+        "c" if sys.implementation.name == "cpython" else "cffi")
+    if name not in ("c", "cffi"):
+        raise ValueError("unknown HPy runtime %r: use 'c' or 'cffi'" % (name,))
+    if name == "c" and sys.implementation.name != "cpython":
+        raise ImportError("the C universal runtime of hpy-build needs CPython; on %s use the "
+                          "cffi runtime (HPY_BUILD_RUNTIME=cffi)" % sys.implementation.name)
+    return name
+
+
+def _runtime(runtime=None):
+    if _runtime_name(runtime) == "cffi":
+        try:
+            from hpy_build.runtime import pypy
+        except ImportError as exc:
+            raise ImportError(
+                "hpy-build's cffi universal runtime is not built here (%s); reinstall "
+                "hpy-build with cffi available, or build the module for the CPython ABI "
+                "(pip install <project> --config-settings hpy-abi=cpython)" % exc) from exc
+        return pypy
     from hpy_build import _universal
     return _universal
 
@@ -56,9 +73,10 @@ def _with_note(exc, note):
 
 
 @functools.lru_cache(maxsize=None)
-def _this_machine():
+def _this_machine(runtime=None):
     """(bits, byte order, e_machine) of the runtime's own binary; None off ELF platforms."""
-    return _elfcheck.machine_of(_runtime().__file__)
+    module = _runtime(runtime)
+    return _elfcheck.machine_of(getattr(module, "binary", module.__file__))
 
 
 def _set_import_attributes(module, spec, path):
@@ -117,7 +135,7 @@ def mode_from_environment(name, environ=None):
     return mode
 
 
-def load(name, path, spec=None, *, mode=None):
+def load(name, path, spec=None, *, mode=None, runtime=None):
     """Load the universal binary at ``path`` as the module ``name`` and return it.
 
     ``path`` is a ``str``, ``bytes`` or ``os.PathLike``, relative to the
@@ -133,6 +151,11 @@ def load(name, path, spec=None, *, mode=None):
     variable (see :func:`mode_from_environment`). ``HPY_LOG=1`` prints the
     mode each module is loaded in.
 
+    ``runtime`` is ``"c"`` (CPython's C runtime) or ``"cffi"`` (the runtime
+    PyPy uses, which also runs on CPython); ``None`` takes it from the
+    ``HPY_BUILD_RUNTIME`` environment variable, else the running
+    interpreter's own.
+
     Raises ``ImportError`` naming the file when it is missing, damaged (on
     ELF platforms the binary is checked before it is mapped), built for
     another machine or not an HPy module, and :class:`HPyABIError` (an ``ImportError`` and a
@@ -142,6 +165,7 @@ def load(name, path, spec=None, *, mode=None):
     # Absolute, since dlopen searches the library path for a name without a
     # slash; str for messages and __file__ (undecodable bytes become
     # surrogates, as in os.fsdecode), bytes for dlopen.
+    runtime = _runtime_name(runtime)
     path = os.fsdecode(os.path.abspath(os.fspath(path)))
     if mode is None:
         mode = mode_from_environment(name)
@@ -168,11 +192,12 @@ def load(name, path, spec=None, *, mode=None):
         # An import stub's spec: the stub's loader (for reload), the binary's origin.
         spec = importlib.machinery.ModuleSpec(spec.name, spec.loader, origin=path)
     spec.has_location = True  # a file, so repr(module) says "from <path>" as for any extension
-    runtime = _runtime()
+    machine = _this_machine(runtime)
+    runtime = _runtime(runtime)
     try:
         # dlopen would crash on a damaged binary (see _elfcheck): refuse it in words
-        if _this_machine() is not None:
-            _elfcheck.check(path, _this_machine())
+        if machine is not None:
+            _elfcheck.check(path, machine)
     except _elfcheck.BadBinary as bad:
         raise _with_note(ImportError(
             "Error during loading of the HPy extension module at path '%s'. The file is not a "

@@ -12,6 +12,7 @@ import re
 import sys
 
 from hpy_build.api import gen_debug
+from hpy_build.api import gen_pypy
 from hpy_build.api import table as api
 
 # The checkout: autogen writes into include/ and hpy_build/.
@@ -339,6 +340,7 @@ GENERATED = {
     "hpy_build/debug/src/autogen_debug_decls.h": gen_debug.gen_debug_decls,
     "hpy_build/debug/src/autogen_debug_trampolines.c": gen_debug.gen_debug_trampolines,
 }
+GENERATED.update(gen_pypy.GENERATED)  # the cffi runtime's cdef, C adapters and member list
 
 
 def render(relpath):

@@ -1,0 +1,48 @@
+"""The HPy universal runtime in Python, through cffi (PyPy's runtime; also
+selectable on CPython with HPY_BUILD_RUNTIME=cffi).
+
+Importing this module wires every context member: the Python body comes
+from the hand-written modules (ctx_objects, ctx_types) or, for members the
+table maps to a C-API function, from autogen_calls; any other member raises
+SystemError when called, naming itself.
+"""
+from hpy_build import _hpy_cffi
+from hpy_build._hpy_cffi import ffi, lib
+from hpy_build.runtime.pypy import autogen_calls, ctx_objects, ctx_types, errors
+from hpy_build.runtime.pypy.autogen_members import MEMBERS
+from hpy_build.runtime.pypy.handles import objects
+
+
+# the compiled part: what elfcheck compares a module's machine with
+binary = _hpy_cffi.__file__
+
+
+def _not_implemented(name):
+    def missing(*args):
+        raise SystemError("not implemented in the PyPy runtime yet: %s" % name)
+    return missing
+
+
+def _wire():
+    missing = []
+    for public, callback, error in MEMBERS:
+        body = None
+        for source in (ctx_types, ctx_objects, autogen_calls):
+            body = getattr(source, public, None)
+            if body is not None:
+                break
+        if body is None:
+            missing.append(public)
+            body = _not_implemented(public)
+        kw = {"onerror": errors.onerror}
+        if error is not None:
+            kw["error"] = error
+        ffi.def_extern(name=callback, **kw)(body)
+    return missing
+
+
+MISSING = _wire()
+objects[1:1 + len(ctx_objects.constants())] = ctx_objects.constants()
+lib._hpy_pypy_init()
+
+from hpy_build.runtime.pypy.loader import load  # noqa: E402,F401  (the runtime's entry point)
