@@ -8,7 +8,6 @@ import os
 import platform
 
 from setuptools import Extension, setup
-from setuptools.dist import Distribution
 
 
 def runtime_extension():

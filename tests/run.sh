@@ -21,7 +21,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if [ "$status" = 0 ]; then
     "$VENV/bin/python" -m pip install -q -U "setuptools>=70.1" wheel build packaging \
-        pyproject_hooks pytest || status=$?
+        pyproject_hooks pytest cffi hypothesis || status=$?
 fi
 if [ "$status" = 0 ]; then
     # build_temp and build_lib in the work dir: no build/ in the checkout
