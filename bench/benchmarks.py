@@ -26,6 +26,9 @@ import sys
 import time
 
 
+SEP = " :: "  # between a benchmark's and a variant's name in labels
+
+
 class Bench:
     def __init__(self, name, group, module, stmt, setup, check=None, n=1000, what=""):
         self.name = name
@@ -70,7 +73,7 @@ BENCHMARKS = [
           lambda m: {"f": m.parse_2, "x": 1, "y": 2}),
     Bench("HPyArg_Parse \"OOOOO\"", "parsing", "bench", "f(x, x, x, x, y)",
           lambda m: {"f": m.parse_5, "x": 1, "y": 2}),
-    Bench("HPyArg_ParseKeywords \"O|O\" a, b=", "parsing", "bench", "f(x, b=y)",
+    Bench("HPyArg_ParseKeywords \"O\", b=\"O\"", "parsing", "bench", "f(x, b=y)",
           lambda m: {"f": m.parse_kw, "x": 1, "y": 2}),
     # item access: n calls, each over 1000 items
     Bench("GetItem_i loop, list[1000]", "items", "bench", "f(s, x)",
@@ -205,7 +208,7 @@ def wall(manifest, rounds):
                     samples[key].append((time.perf_counter() - t0) / bench.n)
     finally:
         gc.enable()
-    return {"%s|%s" % key: {"median": statistics.median(v), "min": min(v)}
+    return {SEP.join(key): {"median": statistics.median(v), "min": min(v)}
             for key, v in samples.items()}
 
 
@@ -222,15 +225,15 @@ def callgrind(manifest):
         _empty(n)
         callgrind_ctl.begin()
         _empty(n)
-        callgrind_ctl.end("empty|%d" % n)
+        callgrind_ctl.end("empty" + SEP + str(n))
     gc.disable()
     for key, (loop, _) in cells.items():
         bench = by_name[key[0]]
         loop(bench.n)  # warm up, as in wall mode
         callgrind_ctl.begin()
         loop(bench.n)
-        callgrind_ctl.end("%s|%s" % key)
-        labels.append("%s|%s" % key)
+        callgrind_ctl.end(SEP.join(key))
+        labels.append(SEP.join(key))
     gc.enable()
     return {"labels": labels, "n": {b.name: b.n for b in BENCHMARKS}}
 
@@ -240,6 +243,8 @@ def main(argv):
     with open(manifest_path) as f:
         manifest = json.load(f)
     sys.path[:0] = manifest.get("sys_path", [])
+    if manifest.get("only"):
+        BENCHMARKS[:] = [b for b in BENCHMARKS if any(t in b.name for t in manifest["only"])]
     if mode == "check":
         result = check(manifest)
     elif mode == "wall":

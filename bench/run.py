@@ -22,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import benchmarks  # noqa: E402
+from benchmarks import SEP  # noqa: E402
 
 HPY09 = "0.9.0"
 # HPy 0.9.0's setuptools plugin predates setuptools 81's removals.
@@ -224,9 +225,9 @@ def measure_callgrind(python, manifest_path, work):
     counts = _callgrind_dumps(folder)
     per_call = {}
     for label in info["labels"]:
-        name = label.split("|")[0]
+        name = label.split(SEP)[0]
         n = info["n"][name]
-        per_call[label] = (counts[label] - counts["empty|%d" % n]) / n
+        per_call[label] = (counts[label] - counts["empty" + SEP + str(n)]) / n
     return per_call
 
 
@@ -251,19 +252,19 @@ def table(benches, variants, cg, wall):
         v["label"] for v in variants if v["id"] != BASELINE]
     rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for bench in benches:
-        base_cg = cg.get("%s|%s" % (bench.name, BASELINE))
-        base_wall = wall.get("%s|%s" % (bench.name, BASELINE), {}).get("median")
-        cells = [bench.name, "%.0f" % base_cg if base_cg else "-",
+        base_cg = cg.get(SEP.join((bench.name, BASELINE)))
+        base_wall = wall.get(SEP.join((bench.name, BASELINE)), {}).get("median")
+        cells = [bench.name.replace("|", "\\|"), "%.0f" % base_cg if base_cg else "-",
                  "%.0f" % (base_wall * 1e9) if base_wall else "-"]
         for vid in ids:
-            key = "%s|%s" % (bench.name, vid)
+            key = SEP.join((bench.name, vid))
             if key not in cg and key not in wall:
                 cells.append("-")
                 continue
             w = wall.get(key, {})
             cells.append("%s (%s, min %s)" % (
                 _ratio(cg.get(key), base_cg), _ratio(w.get("median"), base_wall),
-                _ratio(w.get("min"), wall.get("%s|%s" % (bench.name, BASELINE), {}).get("min"))))
+                _ratio(w.get("min"), wall.get(SEP.join((bench.name, BASELINE)), {}).get("min"))))
         rows.append("| " + " | ".join(cells) + " |")
     return rows
 
@@ -298,8 +299,8 @@ def machine():
 
 
 def write_results(path, variants, skipped, cg, wall, rounds, argv):
-    benches = [b for b in benchmarks.BENCHMARKS if "%s|%s" % (b.name, BASELINE) in cg or
-               "%s|%s" % (b.name, BASELINE) in wall]
+    benches = [b for b in benchmarks.BENCHMARKS if SEP.join((b.name, BASELINE)) in cg or
+               SEP.join((b.name, BASELINE)) in wall]
     lines = ["# Benchmark results", "",
              "Written by `python bench/run.py%s` (see bench/README.md for the method)." % (
                  " " + " ".join(argv) if argv else ""), ""] + machine() + [
@@ -372,7 +373,7 @@ def main(argv=None):
     use_callgrind = not (args.smoke or args.no_callgrind)
     if use_callgrind:
         sys_path.append(build_callgrind_ctl(work))
-    manifest = {"variants": built, "baseline": BASELINE, "sys_path": sys_path}
+    manifest = {"variants": built, "baseline": BASELINE, "sys_path": sys_path, "only": args.only}
     manifest_path = os.path.join(work, "manifest.json")
     with open(manifest_path, "w") as f:
         json.dump(manifest, f, indent=1)
