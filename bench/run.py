@@ -216,7 +216,8 @@ def measure_callgrind(python, manifest_path, work):
     os.makedirs(folder)
     out = os.path.join(work, "callgrind.json")
     log("counting instructions under callgrind (slow)")
-    run(["valgrind", "--tool=callgrind", "--collect-atstart=no",
+    # Uncompressed names: each dump file reads alone in callgrind_annotate.
+    run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--compress-strings=no",
          "--callgrind-out-file=" + os.path.join(folder, "callgrind.out"),
          python, os.path.join(HERE, "benchmarks.py"), "callgrind", manifest_path, out],
         what="valgrind --tool=callgrind")
@@ -261,10 +262,12 @@ def table(benches, variants, cg, wall):
             if key not in cg and key not in wall:
                 cells.append("-")
                 continue
-            w = wall.get(key, {})
-            cells.append("%s (%s, min %s)" % (
-                _ratio(cg.get(key), base_cg), _ratio(w.get("median"), base_wall),
-                _ratio(w.get("min"), wall.get(SEP.join((bench.name, BASELINE)), {}).get("min"))))
+            w = wall.get(key)
+            cell = _ratio(cg.get(key), base_cg)
+            if w is not None:
+                cell += " (%s, min %s)" % (_ratio(w["median"], base_wall), _ratio(
+                    w["min"], wall[SEP.join((bench.name, BASELINE))]["min"]))
+            cells.append(cell)
         rows.append("| " + " | ".join(cells) + " |")
     return rows
 
