@@ -373,6 +373,69 @@ def test_setitem(mod):
         mod.setitem_h(d, [], 0)
 
 
+class _ListWithHook(list):
+    def __getitem__(self, i):
+        return ("hooked", list.__getitem__(self, i))
+
+    def __setitem__(self, i, v):
+        list.__setitem__(self, i, ("hooked", v))
+
+
+class _TupleWithHook(tuple):
+    def __getitem__(self, i):
+        return ("hooked", tuple.__getitem__(self, i))
+
+
+@pytest.mark.parametrize("kind", [list, tuple])
+def test_getitem_i_exact_list_and_tuple(mod, kind):
+    # The exact-list/tuple fast path: a new reference to the very item, and
+    # the generic path's behaviour at and beyond both ends.
+    item = object()
+    seq = kind([1, item, 3])
+    before = sys.getrefcount(item)
+    got = mod.getitem_i(seq, 1)
+    assert got is item
+    assert sys.getrefcount(item) == before + 1
+    del got
+    assert sys.getrefcount(item) == before
+    assert mod.getitem_i(seq, -2) is item
+    assert mod.getitem_i(seq, -3) == 1
+    name = kind.__name__
+    for bad in (3, -4, sys.maxsize, -sys.maxsize - 1):
+        with pytest.raises(IndexError, match="%s index out of range" % name):
+            mod.getitem_i(seq, bad)
+    with pytest.raises(IndexError, match="%s index out of range" % name):
+        mod.getitem_i(kind(), 0)
+    assert sys.getrefcount(item) == before
+
+
+def test_getitem_i_subclasses_keep_their_getitem(mod):
+    assert mod.getitem_i(_ListWithHook([5, 6]), 1) == ("hooked", 6)
+    assert mod.getitem_i(_TupleWithHook((5, 6)), 0) == ("hooked", 5)
+    assert mod.getitem_i(range(10, 20), 2) == 12
+    assert mod.getitem_i("abc", -1) == "c"
+
+
+def test_setitem_i_exact_list(mod):
+    old, new = object(), object()
+    items = [0, old, 2]
+    old_before, new_before = sys.getrefcount(old), sys.getrefcount(new)
+    assert mod.setitem_i(items, 1, new) == 0
+    assert items[1] is new
+    assert sys.getrefcount(old) == old_before - 1   # the list let go of it
+    assert sys.getrefcount(new) == new_before + 1   # and holds its own reference
+    assert mod.setitem_i(items, -1, new) == 0
+    assert items == [0, new, new]
+    for bad in (3, -4, sys.maxsize, -sys.maxsize - 1):
+        with pytest.raises(IndexError, match="list assignment index out of range"):
+            mod.setitem_i(items, bad, 0)
+    hooked = _ListWithHook([1, 2])
+    assert mod.setitem_i(hooked, 0, "x") == 0
+    assert list(hooked) == [("hooked", "x"), 2]
+    del items
+    assert sys.getrefcount(new) == new_before
+
+
 def test_delitem(mod):
     items = [1, 2, 3, 4]
     assert mod.delitem_h(items, 0) == 0

@@ -211,7 +211,7 @@ def _cpython_body(func):
         return ["(void)ctx;", "return %s;" % expr]
     if func.body:
         unused = [p.cname for p in func.params if not re.search(r"\b%s\b" % p.cname, func.body)]
-        return ["(void)%s;" % name for name in unused] + [func.body]
+        return ["(void)%s;" % name for name in unused] + func.body.split("\n")
     call = "%s(%s)" % (func.ctx_name, func.args)  # impl
     return [call + ";"] if func.return_type == "void" else ["return %s;" % call]
 

@@ -276,11 +276,40 @@ MEMBERS: List[Member] = [
     function(156, "int HPy_SetAttr(HPyContext *ctx, HPy obj, HPy name, HPy value)", call="PyObject_SetAttr"),
     function(157, "int HPy_SetAttr_s(HPyContext *ctx, HPy obj, const char *utf8_name, HPy value)", call="PyObject_SetAttrString"),
     function(158, "HPy HPy_GetItem(HPyContext *ctx, HPy obj, HPy key)", call="PyObject_GetItem"),
-    function(159, "HPy HPy_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)", impl=True),
+    # Exact lists and tuples read the item in place, as PySequence_GetItem's
+    # callers would; everything else (negative or out-of-range indices,
+    # subclasses, dicts) takes the generic path, which builds the int key.
+    # Not on PyPy, whose cpyext lists are not PyListObjects in place.
+    function(159, "HPy HPy_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)", body=(
+        "#ifndef PYPY_VERSION\n"
+        "PyObject *o = _h2py(obj), *item = NULL;\n"
+        "if (PyList_CheckExact(o) && (size_t)idx < (size_t)PyList_GET_SIZE(o))\n"
+        "    item = PyList_GET_ITEM(o, idx);\n"
+        "else if (PyTuple_CheckExact(o) && (size_t)idx < (size_t)PyTuple_GET_SIZE(o))\n"
+        "    item = PyTuple_GET_ITEM(o, idx);\n"
+        "if (item != NULL) {\n"
+        "    Py_INCREF(item);\n"
+        "    return _py2h(item);\n"
+        "}\n"
+        "#endif\n"
+        "return _hpy_GetItem_i_generic(ctx, obj, idx);")),
     function(160, "HPy HPy_GetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)", impl=True),
     function(161, "int HPy_Contains(HPyContext *ctx, HPy container, HPy key)", call="PySequence_Contains"),
     function(162, "int HPy_SetItem(HPyContext *ctx, HPy obj, HPy key, HPy value)", call="PyObject_SetItem"),
-    function(163, "int HPy_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value)", impl=True),
+    # An exact list stores in place (the old item is released after, as
+    # list_ass_item does); a NULL value goes the generic way to its SystemError.
+    function(163, "int HPy_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value)", body=(
+        "#ifndef PYPY_VERSION\n"
+        "PyObject *o = _h2py(obj), *v = _h2py(value);\n"
+        "if (PyList_CheckExact(o) && v != NULL && (size_t)idx < (size_t)PyList_GET_SIZE(o)) {\n"
+        "    PyObject *old = PyList_GET_ITEM(o, idx);\n"
+        "    Py_INCREF(v);\n"
+        "    PyList_SET_ITEM(o, idx, v);\n"
+        "    Py_XDECREF(old);\n"
+        "    return 0;\n"
+        "}\n"
+        "#endif\n"
+        "return _hpy_SetItem_i_generic(ctx, obj, idx, value);")),
     function(164, "int HPy_SetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key, HPy value)", impl=True),
     function(165, "HPy HPy_Type(HPyContext *ctx, HPy obj)", body="PyObject *t = (PyObject *)Py_TYPE(_h2py(obj)); Py_INCREF(t); return _py2h(t);"),
     function(166, "int HPy_TypeCheck(HPyContext *ctx, HPy obj, HPy type)", body="return PyObject_TypeCheck(_h2py(obj), (PyTypeObject *)_h2py(type));"),

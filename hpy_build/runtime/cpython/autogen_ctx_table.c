@@ -399,6 +399,11 @@ static HPy u_GetItem(HPyContext *ctx, HPy obj, HPy key)
     return HPy_GetItem(ctx, obj, key);
 }
 
+static HPy u_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
+{
+    return HPy_GetItem_i(ctx, obj, idx);
+}
+
 static int u_Contains(HPyContext *ctx, HPy container, HPy key)
 {
     return HPy_Contains(ctx, container, key);
@@ -407,6 +412,11 @@ static int u_Contains(HPyContext *ctx, HPy container, HPy key)
 static int u_SetItem(HPyContext *ctx, HPy obj, HPy key, HPy value)
 {
     return HPy_SetItem(ctx, obj, key, value);
+}
+
+static int u_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value)
+{
+    return HPy_SetItem_i(ctx, obj, idx, value);
 }
 
 static HPy u_Type(HPyContext *ctx, HPy obj)
@@ -859,11 +869,11 @@ void _hpy_universal_fill_ctx(HPyContext *ctx)
     ctx->ctx_SetAttr = u_SetAttr;
     ctx->ctx_SetAttr_s = u_SetAttr_s;
     ctx->ctx_GetItem = u_GetItem;
-    ctx->ctx_GetItem_i = ctx_GetItem_i;
+    ctx->ctx_GetItem_i = u_GetItem_i;
     ctx->ctx_GetItem_s = ctx_GetItem_s;
     ctx->ctx_Contains = u_Contains;
     ctx->ctx_SetItem = u_SetItem;
-    ctx->ctx_SetItem_i = ctx_SetItem_i;
+    ctx->ctx_SetItem_i = u_SetItem_i;
     ctx->ctx_SetItem_s = ctx_SetItem_s;
     ctx->ctx_Type = u_Type;
     ctx->ctx_TypeCheck = u_TypeCheck;

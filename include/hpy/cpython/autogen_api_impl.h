@@ -500,7 +500,18 @@ HPyAPI_FUNC HPy HPy_GetItem(HPyContext *ctx, HPy obj, HPy key)
 
 HPyAPI_FUNC HPy HPy_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
 {
-    return ctx_GetItem_i(ctx, obj, idx);
+    #ifndef PYPY_VERSION
+    PyObject *o = _h2py(obj), *item = NULL;
+    if (PyList_CheckExact(o) && (size_t)idx < (size_t)PyList_GET_SIZE(o))
+        item = PyList_GET_ITEM(o, idx);
+    else if (PyTuple_CheckExact(o) && (size_t)idx < (size_t)PyTuple_GET_SIZE(o))
+        item = PyTuple_GET_ITEM(o, idx);
+    if (item != NULL) {
+        Py_INCREF(item);
+        return _py2h(item);
+    }
+    #endif
+    return _hpy_GetItem_i_generic(ctx, obj, idx);
 }
 
 HPyAPI_FUNC HPy HPy_GetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
@@ -522,7 +533,17 @@ HPyAPI_FUNC int HPy_SetItem(HPyContext *ctx, HPy obj, HPy key, HPy value)
 
 HPyAPI_FUNC int HPy_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value)
 {
-    return ctx_SetItem_i(ctx, obj, idx, value);
+    #ifndef PYPY_VERSION
+    PyObject *o = _h2py(obj), *v = _h2py(value);
+    if (PyList_CheckExact(o) && v != NULL && (size_t)idx < (size_t)PyList_GET_SIZE(o)) {
+        PyObject *old = PyList_GET_ITEM(o, idx);
+        Py_INCREF(v);
+        PyList_SET_ITEM(o, idx, v);
+        Py_XDECREF(old);
+        return 0;
+    }
+    #endif
+    return _hpy_SetItem_i_generic(ctx, obj, idx, value);
 }
 
 HPyAPI_FUNC int HPy_SetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key, HPy value)

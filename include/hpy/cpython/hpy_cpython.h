@@ -49,6 +49,11 @@ _HPy_HIDDEN void _hpy_fill_handles(HPyContext *ctx);
 
 _HPy_HIDDEN int _hpy_method_flags(HPyFunc_Signature sig);
 
+/* The slow paths of HPy_GetItem_i and HPy_SetItem_i, whose exact-list and
+ * exact-tuple cases are inline (ctx_object.c). */
+_HPy_HIDDEN HPy _hpy_GetItem_i_generic(HPyContext *ctx, HPy obj, HPy_ssize_t idx);
+_HPy_HIDDEN int _hpy_SetItem_i_generic(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value);
+
 /* Raises exc with note as its PEP 678 note: HPy's words, then our advice. */
 _HPy_HIDDEN void _hpy_raise_with_note(PyObject *exc, PyObject *note);
 

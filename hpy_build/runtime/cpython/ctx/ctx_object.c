@@ -1,8 +1,10 @@
 #include "hpy.h"
 
-/* The _i and _s forms build the key object, so obj[i] works on dicts too. */
+/* The _i and _s forms build the key object, so obj[i] works on dicts too.
+ * HPy_GetItem_i and HPy_SetItem_i first try exact lists and tuples inline
+ * (api/table.py) and come here for everything else. */
 
-HPyAPI_IMPL HPy ctx_GetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
+HPyAPI_IMPL HPy _hpy_GetItem_i_generic(HPyContext *ctx, HPy obj, HPy_ssize_t idx)
 {
     PyObject *key = PyLong_FromSsize_t(idx), *result;
     (void)ctx;
@@ -24,7 +26,7 @@ HPyAPI_IMPL HPy ctx_GetItem_s(HPyContext *ctx, HPy obj, const char *utf8_key)
     return _py2h(result);
 }
 
-HPyAPI_IMPL int ctx_SetItem_i(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value)
+HPyAPI_IMPL int _hpy_SetItem_i_generic(HPyContext *ctx, HPy obj, HPy_ssize_t idx, HPy value)
 {
     PyObject *key = PyLong_FromSsize_t(idx);
     int result;
