@@ -641,6 +641,14 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
         }
         return 0;
     }
+    /* Too many arguments in all is reported before any is converted, as
+     * CPython does, so a surplus keyword is not hidden by a conversion error. */
+    if (nargs + (size_t)src.n_kw > fi.n_units) {
+        arg_errorf(ctx, ctx->h_TypeError, &fi, "takes at most %zu %sargument%s (%zu given)",
+                   fi.n_units, nargs == 0 ? "keyword " : "", fi.n_units == 1 ? "" : "s",
+                   nargs + (size_t)src.n_kw);
+        return 0;
+    }
 
     if (ht != NULL) {
         *ht = HPyTracker_New(ctx, 0);
