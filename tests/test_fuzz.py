@@ -23,6 +23,7 @@ import platform
 import subprocess
 import sys
 
+import hypothesis  # noqa: F401 - the child needs it: fail here, clearly, without it
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))

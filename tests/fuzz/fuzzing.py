@@ -508,18 +508,28 @@ literals = st.text(st.characters(min_codepoint=32, max_codepoint=126,
 
 
 @st.composite
-def format_cases(draw):
+def format_cases_with_bounds(draw):
+    """A format case and the offsets where a unit may be put without
+    splitting one (for the malformed cases)."""
     specs = draw(st.lists(format_specs(), max_size=6))
     fmt, slots, cpython_ok = draw(literals), [], True
     expected = fmt
+    bounds = [0, len(fmt)]
     for text, spec_slots, spec_expected, spec_cpython in specs:
         lit = draw(literals)
-        fmt += text + lit
+        fmt += text
+        bounds.append(len(fmt))
+        fmt += lit
+        bounds.append(len(fmt))
         slots += spec_slots
         expected = None if expected is None or spec_expected is None else \
             expected + spec_expected + lit
         cpython_ok = cpython_ok and spec_cpython
-    return fmt, tuple(slots), expected, cpython_ok
+    return (fmt, tuple(slots), expected, cpython_ok), bounds
+
+
+def format_cases():
+    return format_cases_with_bounds().map(lambda case_and_bounds: case_and_bounds[0])
 
 
 def cpython_format(fmt, slots):
@@ -558,8 +568,8 @@ JUNK_ENDS = ["%", "%5", "%.", "%l", "%ll", "%z", "%05", "%.3"]
 
 @st.composite
 def malformed_format_cases(draw):
-    fmt, slots, _, _ = draw(format_cases())
-    cut = draw(st.integers(0, len(fmt)))
+    (fmt, slots, _, _), bounds = draw(format_cases_with_bounds())
+    cut = draw(st.sampled_from(bounds))
     # junk goes before a literal space so it never merges with what follows
     if draw(st.booleans()):
         fmt = fmt[:cut] + draw(st.sampled_from(JUNK_SPECS)) + " " + fmt[cut:]
@@ -573,7 +583,6 @@ def check_format_malformed(mod, case):
     if len(slots) > N_SLOTS:
         return
     Case.start(area="format-malformed", fmt=fmt, slots=slots)
-    # a cut may split a unit: the text is only ASCII, so encoding keeps it
     ok, value = run(mod.format, fmt.encode("latin-1"), slots)
     assert not ok, "invalid format accepted: %r -> %r" % (fmt, value)
     assert isinstance(value, (SystemError, ValueError, OverflowError)), value
