@@ -407,6 +407,31 @@ def test_keywords_mixed_units(compile_module):
         mod.numbers(x=2**100)
 
 
+def test_n_takes_objects_with_index(compile_module):
+    # Found by the fuzzer: 'n' refused what CPython's 'n' takes (PyNumber_Index).
+    class Index:
+        def __init__(self, value):
+            self.value = value
+
+        def __index__(self):
+            if self.value is None:
+                raise ZeroDivisionError
+            return self.value
+
+    mod = compile_module(module_source(PARSE_ONE))
+    seven = Index(7)
+    before = sys.getrefcount(seven)
+    assert mod.n(seven) == 7
+    assert sys.getrefcount(seven) == before
+    assert mod.n(True) == 1
+    with pytest.raises(ZeroDivisionError):
+        mod.n(Index(None))
+    with pytest.raises(OverflowError):
+        mod.n(Index(2**70))
+    with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+        mod.n("7")
+
+
 def test_too_many_arguments_in_all_is_reported_before_conversions(compile_module):
     # Found by the fuzzer: a surplus keyword came after the conversions, so a bad
     # value hid it (OverflowError here); CPython counts all arguments first.

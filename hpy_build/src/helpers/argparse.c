@@ -9,7 +9,7 @@
  *   i  int                                  I  unsigned int, no overflow check
  *   l  long                                 k  unsigned long, no overflow check
  *   L  long long                            K  unsigned long long, no overflow check
- *   n  HPy_ssize_t
+ *   n  HPy_ssize_t, from any object with __index__
  *   f  float                                d  double
  *   p  int, the truth value of any object
  *   s  const char *, UTF-8 of a str without NUL characters; valid as long as
@@ -287,9 +287,15 @@ convert_unit(HPyContext *ctx, char unit, HPy arg, va_list *ap, const FormatInfo 
     case 'n': {
         HPy_ssize_t *out = va_arg(*ap, HPy_ssize_t *);
         HPy_ssize_t v;
+        HPy index;
         if (HPy_IsNull(arg))
             return 1;
-        v = HPyLong_AsSsize_t(ctx, arg);
+        /* any object with __index__, as CPython's 'n' (HPy 0.9 took only ints) */
+        index = HPy_Index(ctx, arg);
+        if (HPy_IsNull(index))
+            return 0;
+        v = HPyLong_AsSsize_t(ctx, index);
+        HPy_Close(ctx, index);
         if (v == -1 && HPyErr_Occurred(ctx))
             return 0;
         *out = v;
