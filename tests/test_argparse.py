@@ -407,6 +407,20 @@ def test_keywords_mixed_units(compile_module):
         mod.numbers(x=2**100)
 
 
+def test_keyword_errors_come_after_earlier_conversions(compile_module):
+    # Found by the fuzzer: CPython converts the arguments before a '$' or a
+    # name also given by position is found wrong; HPy checked those first.
+    mod = compile_module(module_source(KEYWORDS))
+    with pytest.raises(OverflowError):
+        mod.numbers(2**100, x=1)
+    with pytest.raises(TypeError, match=r"^numbers\(\) got multiple values for argument 'x'$"):
+        mod.numbers(1, x=1)
+    with pytest.raises(OverflowError):
+        mod.numbers(2**100, 1.0, True)
+    with pytest.raises(TypeError, match=r"^numbers\(\) keyword only argument passed as positional argument$"):
+        mod.numbers(1, 1.0, True)
+
+
 def test_n_takes_objects_with_index(compile_module):
     # Found by the fuzzer: 'n' refused what CPython's 'n' takes (PyNumber_Index).
     class Index:
