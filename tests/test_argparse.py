@@ -367,7 +367,8 @@ def test_keywords_rejects_what_cpython_rejects(compile_module):
         mod.add(1, 2, 3)
     with pytest.raises(TypeError, match=r"^'c' is an invalid keyword argument for add_opt\(\)$"):
         mod.add_opt(1, c=2)
-    with pytest.raises(TypeError, match=r"^'c' is an invalid keyword argument for this function$"):
+    # three arguments for two parameters: counted before the names, as CPython does
+    with pytest.raises(TypeError, match=r"^function takes at most 2 arguments \(3 given\)$"):
         mod.add(1, 2, c=3)
     with pytest.raises(TypeError, match=r"^add_opt\(\) got multiple values for argument 'a'$"):
         mod.add_opt(1, a=2)
@@ -404,6 +405,55 @@ def test_keywords_mixed_units(compile_module):
         mod.numbers(1, label=1)
     with pytest.raises(OverflowError):
         mod.numbers(x=2**100)
+
+
+def test_keyword_errors_come_after_earlier_conversions(compile_module):
+    # Found by the fuzzer: CPython converts the arguments before a '$' or a
+    # name also given by position is found wrong; HPy checked those first.
+    mod = compile_module(module_source(KEYWORDS))
+    with pytest.raises(OverflowError):
+        mod.numbers(2**100, x=1)
+    with pytest.raises(TypeError, match=r"^numbers\(\) got multiple values for argument 'x'$"):
+        mod.numbers(1, x=1)
+    with pytest.raises(OverflowError):
+        mod.numbers(2**100, 1.0, True)
+    with pytest.raises(TypeError, match=r"^numbers\(\) keyword only argument passed as positional argument$"):
+        mod.numbers(1, 1.0, True)
+
+
+def test_n_takes_objects_with_index(compile_module):
+    # Found by the fuzzer: 'n' refused what CPython's 'n' takes (PyNumber_Index).
+    class Index:
+        def __init__(self, value):
+            self.value = value
+
+        def __index__(self):
+            if self.value is None:
+                raise ZeroDivisionError
+            return self.value
+
+    mod = compile_module(module_source(PARSE_ONE))
+    seven = Index(7)
+    before = sys.getrefcount(seven)
+    assert mod.n(seven) == 7
+    assert sys.getrefcount(seven) == before
+    assert mod.n(True) == 1
+    with pytest.raises(ZeroDivisionError):
+        mod.n(Index(None))
+    with pytest.raises(OverflowError):
+        mod.n(Index(2**70))
+    with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+        mod.n("7")
+
+
+def test_too_many_arguments_in_all_is_reported_before_conversions(compile_module):
+    # Found by the fuzzer: a surplus keyword came after the conversions, so a bad
+    # value hid it (OverflowError here); CPython counts all arguments first.
+    mod = compile_module(module_source(KEYWORDS))
+    with pytest.raises(TypeError, match=r"^numbers\(\) takes at most 4 arguments \(5 given\)$"):
+        mod.numbers(2**100, y=1.0, flag=1, label="a", other=0)
+    with pytest.raises(TypeError, match=r"^numbers\(\) takes at most 4 keyword arguments \(5 given\)$"):
+        mod.numbers(x=2**100, y=1.0, flag=1, label="a", other=0)
 
 
 DICT = r"""

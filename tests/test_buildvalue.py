@@ -124,6 +124,20 @@ def test_unhashable_dict_key_propagates(compile_module):
         mod.f(0)
 
 
+def test_errors_come_in_reading_order(compile_module):
+    # Found by the fuzzer: dicts were filled only when closed, so a bad value
+    # after an unhashable key won; CPython inserts each pair as it is built.
+    mod = compile_module(cases_module([
+        'HPy_BuildValue(ctx, "{[]:i, i:s}", 1, 2, "\\xff")',
+        'HPy_BuildValue(ctx, "({i:i, []:i}, s)", 1, 2, 3, "\\xff")',
+        'HPy_BuildValue(ctx, "[s, {[]:i}]", "\\xff", 1)',
+        'HPy_BuildValue(ctx, "{s:{i:[i]}, i:(s)}", "k", 1, 2, 3, "v")']))
+    for i in range(3):
+        with pytest.raises(TypeError if i < 2 else UnicodeDecodeError):
+            mod.f(i)
+    assert mod.f(3) == {"k": {1: [2]}, 3: ("v",)}
+
+
 HANDLES = r"""
 #include "hpy.h"
 

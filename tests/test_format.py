@@ -197,7 +197,13 @@ def test_c_strings(mod):
     # width counts characters
     assert mod.fmt("%6s", K_STR, "caf\u00e9") == "  caf\u00e9"
     # bytes that are not UTF-8 are replaced, as CPython's %s does
-    assert mod.fmt("<%s>", K_BYTES, b"a\xffb\xe2\x82") == "<a\ufffdb\ufffd\ufffd>"
+    assert mod.fmt("<%s>", K_BYTES, b"a\xffb\xe2\x82") == "<a\ufffdb\ufffd>"
+    # one U+FFFD per maximal ill-formed subpart, as Python's decoder gives
+    # (found by the fuzzer: each byte of a cut sequence was replaced alone)
+    for raw in (b"\xe1\x80", b"\xe1\x80A", b"\xf0\x9f\x98", b"\xf0\x9f\x98\xe1\x80\x80",
+                b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xe0\x80\xaf", b"\x80\xbf"):
+        assert mod.fmt("%s", K_BYTES, raw) == raw.decode("utf-8", "replace"), raw
+        assert mod.fmt("%.2s", K_BYTES, raw) == raw[:2].decode("utf-8", "replace"), raw
     # %V with HPy_NULL uses the C string, with byte precision
     assert mod.fmt("%.2V", K_V, None, "None") == "No"
     assert mod.fmt("%5.1V", K_V, None, "None") == "    N"

@@ -9,7 +9,7 @@
  *   i  int                                  I  unsigned int, no overflow check
  *   l  long                                 k  unsigned long, no overflow check
  *   L  long long                            K  unsigned long long, no overflow check
- *   n  HPy_ssize_t
+ *   n  HPy_ssize_t, from any object with __index__
  *   f  float                                d  double
  *   p  int, the truth value of any object
  *   s  const char *, UTF-8 of a str without NUL characters; valid as long as
@@ -287,9 +287,15 @@ convert_unit(HPyContext *ctx, char unit, HPy arg, va_list *ap, const FormatInfo 
     case 'n': {
         HPy_ssize_t *out = va_arg(*ap, HPy_ssize_t *);
         HPy_ssize_t v;
+        HPy index;
         if (HPy_IsNull(arg))
             return 1;
-        v = HPyLong_AsSsize_t(ctx, arg);
+        /* any object with __index__, as CPython's 'n' (HPy 0.9 took only ints) */
+        index = HPy_Index(ctx, arg);
+        if (HPy_IsNull(index))
+            return 0;
+        v = HPyLong_AsSsize_t(ctx, index);
+        HPy_Close(ctx, index);
         if (v == -1 && HPyErr_Occurred(ctx))
             return 0;
         *out = v;
@@ -629,16 +635,21 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
         }
     }
 
-    if (nargs > fi.max_positional) {
-        if (nargs <= fi.n_units) {
-            arg_error(ctx, ctx->h_TypeError, &fi,
-                      "keyword only argument passed as positional argument");
-        } else {
-            arg_errorf(ctx, ctx->h_TypeError, &fi,
-                       "takes %s %zu positional argument%s (%zu given)",
-                       fi.n_required == fi.max_positional ? "exactly" : "at most",
-                       fi.max_positional, fi.max_positional == 1 ? "" : "s", nargs);
-        }
+    /* (a keyword-only parameter given by position is reported at its '$',
+     * after the conversions before it, as CPython does) */
+    if (nargs > fi.n_units) {
+        arg_errorf(ctx, ctx->h_TypeError, &fi,
+                   "takes %s %zu positional argument%s (%zu given)",
+                   fi.n_required == fi.max_positional ? "exactly" : "at most",
+                   fi.max_positional, fi.max_positional == 1 ? "" : "s", nargs);
+        return 0;
+    }
+    /* Too many arguments in all is reported before any is converted, as
+     * CPython does, so a surplus keyword is not hidden by a conversion error. */
+    if (nargs + (size_t)src.n_kw > fi.n_units) {
+        arg_errorf(ctx, ctx->h_TypeError, &fi, "takes at most %zu %sargument%s (%zu given)",
+                   fi.n_units, nargs == 0 ? "keyword " : "", fi.n_units == 1 ? "" : "s",
+                   nargs + (size_t)src.n_kw);
         return 0;
     }
 
@@ -651,21 +662,21 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
     for (p = fmt; p != fi.units_end; p++) {
         HPy arg = HPy_NULL;
         int owned = 0, found = 0, ok;
+        if (*p == '$' && nargs > fi.max_positional) {
+            arg_error(ctx, ctx->h_TypeError, &fi,
+                      "keyword only argument passed as positional argument");
+            goto error;
+        }
         if (*p == '|' || *p == '$')
             continue;
-        if (keywords[i][0] != '\0') {
+        /* a keyword for a parameter given by position is reported after
+         * the conversions, as CPython does */
+        if (i >= nargs && keywords[i][0] != '\0') {
             found = lookup_keyword(ctx, &src, keywords[i], &arg, &owned);
             if (found < 0)
                 goto error;
         }
         if (i < nargs) {
-            if (found) {
-                if (owned)
-                    HPy_Close(ctx, arg);
-                arg_errorf(ctx, ctx->h_TypeError, &fi,
-                           "got multiple values for argument '%.200s'", keywords[i]);
-                goto error;
-            }
             arg = args[i];
         } else if (found) {
             n_matched++;
@@ -690,6 +701,22 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
     }
 
     if (n_matched < src.n_kw) {
+        for (i = 0; i < nargs; i++) {
+            HPy arg;
+            int owned, found;
+            if (keywords[i][0] == '\0')
+                continue;
+            found = lookup_keyword(ctx, &src, keywords[i], &arg, &owned);
+            if (found < 0)
+                goto error;
+            if (found) {
+                if (owned)
+                    HPy_Close(ctx, arg);
+                arg_errorf(ctx, ctx->h_TypeError, &fi,
+                           "got multiple values for argument '%.200s'", keywords[i]);
+                goto error;
+            }
+        }
         report_unexpected_keyword(ctx, &src, keywords, n_keywords, &fi);
         goto error;
     }

@@ -103,11 +103,14 @@ check_brackets(HPyContext *ctx, const char *fmt)
 }
 
 /* A container being built: its values are the top of the value stack from
- * `base` on (for a dict: key, value, key, value...). */
+ * `base` on. A dict is created when it opens and each pair is inserted as
+ * soon as its value is built, so errors come in reading order (an
+ * unhashable key before a bad value after it), as in CPython. */
 typedef struct {
     char closer;   /* ')', ']', '}', or '\0' for the whole format */
     int state;     /* dicts: what comes next, one of the DICT_* below */
     size_t base;
+    HPy dict;      /* for '}': the dict, owned by the frame */
 } Frame;
 
 enum { DICT_KEY, DICT_COLON, DICT_VALUE, DICT_COMMA };
@@ -153,6 +156,7 @@ static int
 push_value(HPyContext *ctx, Stacks *st, HPy h)
 {
     Frame *top;
+    int ok;
     HPy *vals = (HPy *)reserve(ctx, st->vals, &st->cap_vals, st->n_vals, sizeof(HPy),
                                st->small_vals);
     if (vals == NULL) {
@@ -162,9 +166,17 @@ push_value(HPyContext *ctx, Stacks *st, HPy h)
     st->vals = vals;
     st->vals[st->n_vals++] = h;
     top = &st->frames[st->n_frames - 1];
-    if (top->closer == '}')
-        top->state = top->state == DICT_KEY ? DICT_COLON : DICT_COMMA;
-    return 1;
+    if (top->closer != '}')
+        return 1;
+    if (top->state == DICT_KEY) {
+        top->state = DICT_COLON;
+        return 1;
+    }
+    top->state = DICT_COMMA;
+    ok = HPy_SetItem(ctx, top->dict, st->vals[st->n_vals - 2], st->vals[st->n_vals - 1]) == 0;
+    HPy_Close(ctx, st->vals[--st->n_vals]);
+    HPy_Close(ctx, st->vals[--st->n_vals]);
+    return ok;
 }
 
 static int
@@ -178,6 +190,12 @@ push_frame(HPyContext *ctx, Stacks *st, char closer)
     st->frames[st->n_frames].closer = closer;
     st->frames[st->n_frames].state = DICT_KEY;
     st->frames[st->n_frames].base = st->n_vals;
+    st->frames[st->n_frames].dict = HPy_NULL;
+    if (closer == '}') {
+        st->frames[st->n_frames].dict = HPyDict_New(ctx);
+        if (HPy_IsNull(st->frames[st->n_frames].dict))
+            return 0;
+    }
     st->n_frames++;
     return 1;
 }
@@ -190,27 +208,17 @@ close_all(HPyContext *ctx, HPy *items, size_t n)
         HPy_Close(ctx, items[i]);
 }
 
-/* Turns the values of the innermost container into that container. */
+/* Turns the values of the innermost tuple or list into that container. */
 static HPy
-make_container(HPyContext *ctx, char closer, HPy *items, size_t n)
+make_sequence(HPyContext *ctx, char closer, HPy *items, size_t n)
 {
     HPy result;
     size_t i;
     if (closer == ')')
         return HPyTuple_FromArray(ctx, items, (HPy_ssize_t)n);
-    if (closer == ']') {
-        result = HPyList_New(ctx, 0);
-        for (i = 0; i < n && !HPy_IsNull(result); i++) {
-            if (HPyList_Append(ctx, result, items[i]) < 0) {
-                HPy_Close(ctx, result);
-                result = HPy_NULL;
-            }
-        }
-        return result;
-    }
-    result = HPyDict_New(ctx);
-    for (i = 0; i + 1 < n && !HPy_IsNull(result); i += 2) {
-        if (HPy_SetItem(ctx, result, items[i], items[i + 1]) < 0) {
+    result = HPyList_New(ctx, 0);
+    for (i = 0; i < n && !HPy_IsNull(result); i++) {
+        if (HPyList_Append(ctx, result, items[i]) < 0) {
             HPy_Close(ctx, result);
             result = HPy_NULL;
         }
@@ -223,7 +231,8 @@ static int
 pop_frame(HPyContext *ctx, Stacks *st)
 {
     Frame f = st->frames[--st->n_frames];
-    HPy container = make_container(ctx, f.closer, st->vals + f.base, st->n_vals - f.base);
+    HPy container = f.closer == '}' ? f.dict  /* its pairs are in already */
+        : make_sequence(ctx, f.closer, st->vals + f.base, st->n_vals - f.base);
     close_all(ctx, st->vals + f.base, st->n_vals - f.base);
     st->n_vals = f.base;
     if (HPy_IsNull(container))
@@ -402,6 +411,9 @@ HPy_BuildValue(HPyContext *ctx, const char *fmt, ...)
             result = HPyTuple_FromArray(ctx, st.vals, (HPy_ssize_t)st.n_vals);
     }
     close_all(ctx, st.vals, st.n_vals);
+    while (st.n_frames > 0)   /* the dicts still open after an error */
+        if (!HPy_IsNull(st.frames[--st.n_frames].dict))
+            HPy_Close(ctx, st.frames[st.n_frames].dict);
     if (st.vals != st.small_vals)
         free(st.vals);
     if (st.frames != st.small_frames)

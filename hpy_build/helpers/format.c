@@ -133,14 +133,21 @@ encode_utf8(unsigned long cp, char *out)
     return 4;
 }
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 if ill-formed. */
+/* The UTF-8 sequence at s[0..n): its length, with *valid set to 1 if it is
+ * well-formed; otherwise the length of its maximal subpart (at least 1): the
+ * bytes that began a valid sequence before one went wrong. Replacing each
+ * maximal subpart by one U+FFFD is what Unicode recommends and what Python's
+ * own decoder (so CPython's %s) does. */
 static size_t
-utf8_sequence_length(const unsigned char *s, size_t n)
+utf8_sequence_length(const unsigned char *s, size_t n, int *valid)
 {
     size_t len, i;
     unsigned char lo = 0x80, hi = 0xBF;
-    if (s[0] < 0x80)
+    *valid = 0;
+    if (s[0] < 0x80) {
+        *valid = 1;
         return 1;
+    }
     if (s[0] >= 0xC2 && s[0] <= 0xDF)
         len = 2;
     else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
@@ -152,12 +159,13 @@ utf8_sequence_length(const unsigned char *s, size_t n)
         if (s[0] == 0xF0) lo = 0x90;
         if (s[0] == 0xF4) hi = 0x8F;
     } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
+        return 1;
+    if (n < 2 || s[1] < lo || s[1] > hi)
+        return 1;
     for (i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
+        if (i >= n || s[i] < 0x80 || s[i] > 0xBF)
+            return i;
+    *valid = 1;
     return len;
 }
 
@@ -170,14 +178,11 @@ copy_sanitized(Writer *w, const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, chars = 0;
     while (i < n) {
-        size_t len = utf8_sequence_length(u + i, n - i);
-        if (w != NULL) {
-            if (len == 0)
-                writer_write(w, replacement, 3);
-            else
-                writer_write(w, s + i, len);
-        }
-        i += len == 0 ? 1 : len;
+        int valid;
+        size_t len = utf8_sequence_length(u + i, n - i, &valid);
+        if (w != NULL)
+            writer_write(w, valid ? s + i : replacement, valid ? len : 3);
+        i += len;
         chars++;
     }
     return chars;

@@ -683,6 +683,43 @@ static int build(HPyType_Spec *spec, hpy_type_extra *extra, HPy_ssize_t head,
     return 0;
 }
 
+#if PY_VERSION_HEX >= 0x030B0000
+/* The method and getset arrays must live as long as the type (its
+ * descriptors point into them) and CPython never frees them: they are moved
+ * into `*extra`'s block, after the name, which the type frees as _ht_tpname
+ * once its dict and descriptors are gone. */
+static int move_defs_into_extra(hpy_type_extra **extra, built_spec *b)
+{
+    size_t name_end = ALIGN(offsetof(hpy_type_extra, name) + strlen((*extra)->name) + 1);
+    size_t methods_size = (size_t)(b->n_methods + 1) * sizeof(PyMethodDef);
+    size_t getsets_size = (size_t)(b->n_getsets + 1) * sizeof(PyGetSetDef);
+    char *block = (char *)PyMem_Realloc(*extra, name_end + methods_size + getsets_size);
+    PyMethodDef *methods;
+    PyGetSetDef *getsets;
+    Py_ssize_t i;
+    if (block == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *extra = (hpy_type_extra *)block;
+    methods = (PyMethodDef *)(block + name_end);
+    getsets = (PyGetSetDef *)(block + name_end + methods_size);
+    memcpy(methods, b->methods, methods_size);
+    memcpy(getsets, b->getsets, getsets_size);
+    for (i = 0; i < b->n_slots; i++) {
+        if (b->slots[i].slot == Py_tp_methods)
+            b->slots[i].pfunc = methods;
+        else if (b->slots[i].slot == Py_tp_getset)
+            b->slots[i].pfunc = getsets;
+    }
+    PyMem_Free(b->methods);
+    PyMem_Free(b->getsets);
+    b->methods = NULL;
+    b->getsets = NULL;
+    return 0;
+}
+#endif
+
 /* The built-in type whose struct a shape extends. */
 static PyTypeObject *shape_builtin(HPyType_BuiltinShape shape)
 {
@@ -865,6 +902,10 @@ HPyAPI_IMPL HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *hspec, HPyType_
     memset(&b, 0, sizeof(b));
     if (build(hspec, extra, head, &basicsize, &b) < 0)
         goto error;
+#if PY_VERSION_HEX >= 0x030B0000
+    if (move_defs_into_extra(&extra, &b) < 0)
+        goto error;
+#endif
     spec.name = extra->name;
     spec.basicsize = (int)basicsize;
     spec.itemsize = hspec->itemsize;
