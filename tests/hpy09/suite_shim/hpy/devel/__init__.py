@@ -1,4 +1,4 @@
-from hpy_build import setuptools_plugin
+from hpy_build.toolchain import plugin as setuptools_plugin
 
 
 class HPyDevel:
