@@ -122,9 +122,10 @@ def load(entry):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
-    if loader == "hpy-build":
+    if loader in ("hpy-build", "hpy-build-debug"):
         from hpy_build.universal import load as hpy_build_load
-        return hpy_build_load(name, path)
+        # the mode given, so an HPY in the environment cannot change a variant
+        return hpy_build_load(name, path, mode="debug" if loader == "hpy-build-debug" else "universal")
     if loader in ("hpy09", "hpy09-debug"):
         import hpy.universal
         spec = importlib.util.spec_from_file_location(name, path)
