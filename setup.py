@@ -11,13 +11,15 @@ from setuptools import Extension, setup
 
 
 def runtime_extension():
-    sources = sorted(glob.glob("hpy_build/runtime/cpython/*.c") + glob.glob("hpy_build/runtime/cpython/ctx/*.c"))
+    sources = sorted(glob.glob("hpy_build/runtime/cpython/*.c") + glob.glob("hpy_build/runtime/cpython/ctx/*.c")
+                     + glob.glob("hpy_build/trace/src/*.c"))
     return Extension(
         "hpy_build._universal",
         sources=sources,
-        include_dirs=["include", "hpy_build/runtime/cpython"],
+        include_dirs=["include", "hpy_build/runtime/cpython", "hpy_build/trace/src"],
         define_macros=[("HPY_ABI_CPYTHON", None)],  # the runtime is the CPython ABI behind pointers
-        depends=glob.glob("include/**/*.h", recursive=True) + glob.glob("hpy_build/runtime/**/*.h", recursive=True),
+        depends=(glob.glob("include/**/*.h", recursive=True) + glob.glob("hpy_build/runtime/**/*.h", recursive=True)
+                 + glob.glob("hpy_build/trace/src/*.h")),
     )
 
 
@@ -39,10 +41,13 @@ def data_packages(package, folder, patterns):
 
 package_data = dict(data_packages("hpy_build.include", "include", ["*.h"]),
                     **data_packages("hpy_build.helpers", "hpy_build/helpers", ["*.c"]),
-                    **data_packages("hpy_build.runtime.cpython", "hpy_build/runtime/cpython", ["*.c", "*.h"]))
+                    **data_packages("hpy_build.runtime.cpython", "hpy_build/runtime/cpython", ["*.c", "*.h"]),
+                    # the trace mode's runtime-neutral C, for runtimes that compile it at run time (PyPy's)
+                    **data_packages("hpy_build.trace.src", "hpy_build/trace/src", ["*.c", "*.h"]))
 
 setup(
-    packages=["hpy_build", "hpy_build.api", "hpy_build.toolchain", "hpy_build.runtime"] + sorted(package_data),
+    packages=["hpy_build", "hpy_build.api", "hpy_build.toolchain", "hpy_build.runtime", "hpy_build.trace"]
+    + sorted(package_data),
     package_dir={"hpy_build.include": "include"},
     package_data=package_data,
     # PyPy gets its universal runtime from cffi, not from a C extension.

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 
+from hpy_build.api import gen_trace
 from hpy_build.api import table as api
 
 # The checkout: autogen writes into include/ and hpy_build/.
@@ -334,6 +335,8 @@ GENERATED = {
     "hpy_build/runtime/cpython/ctx/autogen_ctx_handles.c": gen_ctx_handles,
     "hpy_build/runtime/cpython/autogen_ctx_table.c": gen_ctx_table,
     "hpy_build/runtime/cpython/autogen_call_positional.c": gen_call_positional,
+    "hpy_build/trace/src/autogen_trace.h": gen_trace.gen_trace_h,
+    "hpy_build/trace/src/autogen_trace.c": gen_trace.gen_trace_c,
 }
 
 

@@ -6,6 +6,12 @@
 
 static struct _HPyContext_s universal_ctx;
 
+/* The context universal modules get; trace mode wraps it. */
+HPyContext *_hpy_universal_ctx(void)
+{
+    return &universal_ctx;
+}
+
 typedef uint32_t (*version_func)(void);
 typedef void (*init_ctx_func)(HPyContext *);
 typedef HPyModuleDef *(*init_func)(void);
@@ -260,7 +266,8 @@ PyMODINIT_FUNC PyInit__universal(void)
     universal_ctx.abi_version = HPY_ABI_VERSION;
     _hpy_universal_fill_ctx(&universal_ctx);
     if (PyModule_AddIntConstant(module, "ABI_VERSION", HPY_ABI_VERSION) < 0 ||
-        PyModule_AddIntConstant(module, "ABI_VERSION_MINOR", HPY_ABI_VERSION_MINOR) < 0) {
+        PyModule_AddIntConstant(module, "ABI_VERSION_MINOR", HPY_ABI_VERSION_MINOR) < 0 ||
+        _hpy_trace_add_module(module) < 0) {
         Py_DECREF(module);
         return NULL;
     }
