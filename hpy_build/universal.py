@@ -17,7 +17,15 @@ from hpy_build.runtime import elfcheck as _elfcheck
 # .hpy0.so (universal) or .hpy0-cp311.so (hybrid: also uses one CPython's C API)
 _FILE_NAME = re.compile(r"\.hpy(?P<major>\d+)(?:-(?P<cpython>cp\d+))?\.(?:so|pyd)$")
 
-__all__ = ["load", "HPyABIError"]
+__all__ = ["load", "HPyABIError", "MODE_UNIVERSAL", "MODE_DEBUG", "MODE_TRACE"]
+
+# The context a module gets (values as in HPy 0.9's hpy.universal).
+MODE_UNIVERSAL = 0
+MODE_DEBUG = 1
+MODE_TRACE = 2
+_MODES = {"universal": MODE_UNIVERSAL, "debug": MODE_DEBUG, "trace": MODE_TRACE}
+_MODE_NAMES = {value: name for name, value in _MODES.items()}
+_LOG_SUFFIX = {MODE_UNIVERSAL: "", MODE_DEBUG: " with a debug context", MODE_TRACE: " with a trace context"}
 
 
 class HPyABIError(ImportError, RuntimeError):
@@ -75,7 +83,41 @@ def _set_import_attributes(module, spec, path):
         pass
 
 
-def load(name, path, spec=None):
+def _mode_word(word, env):
+    mode = _MODES.get(word.strip().lower())
+    if mode is None:
+        raise ValueError("HPY=%r: unknown mode %r; use universal, debug or trace, for every "
+                         "module (HPY=debug) or per module (HPY=mod1:debug,mod2:trace)"
+                         % (env, word.strip()))
+    return mode
+
+
+def mode_from_environment(name, environ=None):
+    """The mode ``HPY`` asks for the module ``name`` (dotted name or its last part).
+
+    ``HPY=debug`` (or ``universal``, ``trace``) for every module;
+    ``HPY=mod:debug,other:trace`` per module, others universal. Case-insensitive;
+    anything else is a ValueError naming the bad value.
+    """
+    env = (os.environ if environ is None else environ).get("HPY", "")
+    if not env.strip():
+        return MODE_UNIVERSAL
+    if ":" not in env:
+        return _mode_word(env, env)
+    wanted = {name.lower(), name.rpartition(".")[2].lower()}
+    mode = MODE_UNIVERSAL
+    for item in env.split(","):
+        module, sep, word = item.partition(":")
+        if not sep or not module.strip():
+            raise ValueError("HPY=%r: %r is not 'module:mode'; write HPY=mod1:debug,mod2:trace "
+                             "or HPY=debug for every module" % (env, item))
+        value = _mode_word(word, env)
+        if module.strip().lower() in wanted:
+            mode = value
+    return mode
+
+
+def load(name, path, spec=None, *, mode=None):
     """Load the universal binary at ``path`` as the module ``name`` and return it.
 
     ``path`` is a ``str``, ``bytes`` or ``os.PathLike``, relative to the
@@ -85,6 +127,11 @@ def load(name, path, spec=None):
     own); the module's spec has ``path`` as its origin either way. The module
     gets ``__spec__``, ``__loader__``, ``__package__`` and ``__file__`` as an
     import would give it, and is not put into ``sys.modules``.
+
+    ``mode`` is ``MODE_UNIVERSAL``, ``MODE_DEBUG`` or ``MODE_TRACE`` (or
+    their names as strings); ``None`` takes it from the ``HPY`` environment
+    variable (see :func:`mode_from_environment`). ``HPY_LOG=1`` prints the
+    mode each module is loaded in.
 
     Raises ``ImportError`` naming the file when it is missing, damaged (on
     ELF platforms the binary is checked before it is mapped), built for
@@ -96,6 +143,12 @@ def load(name, path, spec=None):
     # slash; str for messages and __file__ (undecodable bytes become
     # surrogates, as in os.fsdecode), bytes for dlopen.
     path = os.fsdecode(os.path.abspath(os.fspath(path)))
+    if mode is None:
+        mode = mode_from_environment(name)
+    elif isinstance(mode, str):
+        mode = _mode_word(mode, mode)
+    elif mode not in _MODE_NAMES:
+        raise ValueError("mode=%r: use MODE_UNIVERSAL, MODE_DEBUG or MODE_TRACE" % (mode,))
     if not os.path.isfile(path):
         raise ImportError("no HPy module binary at %s" % path, name=name, path=path)
     match = _FILE_NAME.search(os.path.basename(path))
@@ -126,7 +179,10 @@ def load(name, path, spec=None):
             "shared library this interpreter can load: %s." % (path, bad), name=name, path=path),
             "%s: rebuild or reinstall the module for this machine; a truncated binary is "
             "often left by an interrupted copy or download" % path) from None
+    if os.environ.get("HPY_LOG"):
+        # HPy 0.9's words, on stdout as there
+        print("Loading '%s' in HPy universal mode%s" % (name, _LOG_SUFFIX[mode]), flush=True)
     module = runtime.load(name, path, os.fsencode(path), spec, file_major,
-                          cpython_tag is not None, HPyABIError)
+                          cpython_tag is not None, HPyABIError, mode)
     _set_import_attributes(module, spec, path)
     return module

@@ -177,7 +177,10 @@ def test_import_attributes_are_set_as_an_import_sets_them(good_binary):
 
 def test_exported_names():
     import hpy_build.universal as universal
-    assert set(universal.__all__) == {"load", "HPyABIError"}
+    assert set(universal.__all__) == {"load", "HPyABIError", "MODE_UNIVERSAL", "MODE_DEBUG",
+                                      "MODE_TRACE"}
+    # HPy 0.9's hpy.universal values
+    assert (universal.MODE_UNIVERSAL, universal.MODE_DEBUG, universal.MODE_TRACE) == (0, 1, 2)
     assert issubclass(universal.HPyABIError, ImportError)
     assert issubclass(universal.HPyABIError, RuntimeError)
 

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include "universal.h"
+#include "hpy_trace.h"
 
 static struct _HPyContext_s universal_ctx;
 
@@ -10,6 +11,41 @@ static struct _HPyContext_s universal_ctx;
 HPyContext *_hpy_universal_ctx(void)
 {
     return &universal_ctx;
+}
+
+/* As hpy_build.universal.MODE_* (and HPy 0.9's hpy.universal). */
+enum { MODE_UNIVERSAL = 0, MODE_DEBUG = 1, MODE_TRACE = 2 };
+
+/* The context a module loaded in ``mode`` gets; chosen once per load, so the
+ * universal path has no per-call branch. NULL with ImportError set. */
+static HPyContext *context_for_mode(int mode, PyObject *name, PyObject *path)
+{
+    switch (mode) {
+    case MODE_UNIVERSAL:
+        return &universal_ctx;
+    case MODE_TRACE: {
+        HPyContext *tctx = hpy_trace_get_ctx(&universal_ctx);
+        if (tctx == NULL)
+            PyErr_NoMemory();
+        return tctx;
+    }
+    case MODE_DEBUG:
+        break;
+    default:
+        PyErr_Format(PyExc_ValueError, "unknown HPy mode %d", mode);
+        return NULL;
+    }
+    {
+        PyObject *msg = PyUnicode_FromFormat(
+            "cannot load %U in HPy %s mode: %s mode is not available in this hpy-build "
+            "yet; load it in universal mode (HPY=universal)", name,
+            "debug", "debug");
+        if (msg != NULL) {
+            PyErr_SetImportError(msg, name, path);
+            Py_DECREF(msg);
+        }
+    }
+    return NULL;
 }
 
 typedef uint32_t (*version_func)(void);
@@ -135,8 +171,9 @@ static PyObject *load(PyObject *self, PyObject *args)
     const char *fspath, *dotted, *shortname;
     char *kept_name;
     int file_major;  /* -1: the file name has no .hpy<N> tag */
-    int hybrid;
+    int hybrid, mode;
     void *lib;
+    HPyContext *ctx;
     version_func get_major, get_minor;
     init_ctx_func init_ctx;
     init_func init;
@@ -147,8 +184,11 @@ static PyObject *load(PyObject *self, PyObject *args)
     (void)self;
 
     /* path: str for messages; fspath: its bytes, absolute, for dlopen */
-    if (!PyArg_ParseTuple(args, "UUyOipO:load", &name, &path, &fspath, &spec, &file_major,
-                          &hybrid, &error_class))
+    if (!PyArg_ParseTuple(args, "UUyOipOi:load", &name, &path, &fspath, &spec, &file_major,
+                          &hybrid, &error_class, &mode))
+        return NULL;
+    ctx = context_for_mode(mode, name, path);
+    if (ctx == NULL)
         return NULL;
     dotted = PyUnicode_AsUTF8(name);
     if (dotted == NULL)
@@ -208,7 +248,7 @@ static PyObject *load(PyObject *self, PyObject *args)
             dotted, path, (unsigned)file_major, (unsigned)major, (unsigned)minor);
     }
 
-    init_ctx(&universal_ctx);
+    init_ctx(ctx);
     hpydef = init();
     if (hpydef == NULL)
         return import_error(name, path,
@@ -247,7 +287,7 @@ static PyObject *load(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"load", load, METH_VARARGS,
-     "load(name, path, fspath, spec, file_major, hybrid, abi_error): load a universal HPy "
+     "load(name, path, fspath, spec, file_major, hybrid, abi_error, mode): load a universal HPy "
      "binary (see hpy_build.universal)"},
     {NULL, NULL, 0, NULL},
 };
