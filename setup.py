@@ -47,7 +47,10 @@ package_data = dict(data_packages("hpy_build.include", "include", ["*.h"]),
 
 setup(
     packages=["hpy_build", "hpy_build.api", "hpy_build.toolchain", "hpy_build.runtime", "hpy_build.trace"]
-    + sorted(package_data),
+    + sorted(package_data)
+    # HPy 0.9's module names over hpy-build's, for projects written for HPy 0.9. A
+    # namespace package as in HPy 0.9, so an interpreter's bundled hpy (PyPy's) still wins.
+    + ["hpy", "hpy.devel", "hpy.debug", "hpy.trace"],
     package_dir={"hpy_build.include": "include"},
     package_data=package_data,
     # PyPy gets its universal runtime from cffi, not from a C extension.
