@@ -16,6 +16,7 @@ import pytest
 import hpy_build
 import hpy_build.trace
 from hpy_build import universal as hpy_build_universal
+from buildtools import hpy_build_wheel, wheel_files  # noqa: F401  (a fixture)
 from test_hpy09_compat import _clean_env, _run, hpy09_python  # noqa: F401  (a fixture)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(hpy_build.__file__)))
@@ -58,6 +59,16 @@ def test_the_package_is_hpy_builds():
     assert hpy.universal.__file__.startswith(os.path.join(REPO_ROOT, "hpy"))
     assert (hpy.universal.MODE_UNIVERSAL, hpy.universal.MODE_DEBUG, hpy.universal.MODE_TRACE) == (0, 1, 2)
     assert hpy.universal.get_version() == (hpy_build.__version__, "")
+
+
+def test_hpy_build_wheel_ships_the_package(hpy_build_wheel):  # noqa: F811
+    names, _ = wheel_files(hpy_build_wheel)
+    expected = {"hpy/universal.py", "hpy/devel/__init__.py", "hpy/devel/abitag.py",
+                "hpy/debug/__init__.py", "hpy/debug/leakdetector.py", "hpy/debug/pytest.py",
+                "hpy/trace/__init__.py", "hpy_build/trace/__init__.py",
+                "hpy_build/trace/src/hpy_trace.h", "hpy_build/trace/src/trace_ctx.c"}
+    assert expected <= set(names), sorted(expected - set(names))
+    assert "hpy/__init__.py" not in names  # a namespace package
 
 
 def test_universal_load_takes_hpy09s_arguments(binary, monkeypatch):
@@ -253,3 +264,36 @@ def test_project_with_hpy09_conftest_runs_its_suite(hpy_compiler, tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     assert result.returncode == 0, result.stdout
     assert "3 passed" in result.stdout, result.stdout
+
+
+# ---- an interpreter that bundles its own hpy ------------------------------------
+
+PYPY_PROBE = """
+import sys
+sys.path.append(%r)  # where site-packages would be: after the interpreter's own paths
+import hpy.universal, hpy.devel, hpy.trace
+print(hpy.universal.__file__)
+print(hpy.devel.__file__)
+print(hpy.trace.__file__)
+try:
+    hpy.trace.get_call_counts()
+except ImportError as e:
+    print("ImportError:", e)
+"""
+
+
+def test_bundled_hpy_comes_first_on_pypy(tmp_path):
+    pypy = shutil.which("pypy3")
+    if pypy is None:
+        pytest.skip("no pypy3 on this machine")
+    bundled = _run([pypy, "-c", "import hpy.universal; print(hpy.universal.__file__)"], tmp_path)
+    if bundled.returncode != 0:
+        pytest.skip("this PyPy bundles no hpy package:\n" + bundled.stdout[-500:])
+    result = _run([pypy, "-c", PYPY_PROBE % REPO_ROOT], tmp_path)
+    assert result.returncode == 0, result.stdout
+    universal, devel, trace, error = result.stdout.splitlines()
+    # PyPy's own universal runtime and build support, merged with the names it lacks
+    assert universal == bundled.stdout.strip()
+    assert not devel.startswith(REPO_ROOT)
+    assert trace == os.path.join(REPO_ROOT, "hpy", "trace", "__init__.py")
+    assert error.startswith("ImportError: hpy-build has no universal runtime for pypy yet")
