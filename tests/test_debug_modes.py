@@ -12,6 +12,7 @@ MODULE = r"""
 HPyDef_METH(f, "f", HPyFunc_NOARGS)
 static HPy f_impl(HPyContext *ctx, HPy self)
 {
+    (void)self;
     return HPyUnicode_FromString(ctx, ctx->name);
 }
 static HPyDef *defines[] = { &f, NULL };

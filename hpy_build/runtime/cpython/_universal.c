@@ -17,35 +17,28 @@ HPyContext *_hpy_universal_ctx(void)
 enum { MODE_UNIVERSAL = 0, MODE_DEBUG = 1, MODE_TRACE = 2 };
 
 /* The context a module loaded in ``mode`` gets; chosen once per load, so the
- * universal path has no per-call branch. NULL with ImportError set. */
-static HPyContext *context_for_mode(int mode, PyObject *name, PyObject *path)
+ * universal path has no per-call branch. NULL with an error set. */
+static HPyContext *context_for_mode(int mode)
 {
     switch (mode) {
     case MODE_UNIVERSAL:
         return &universal_ctx;
+    case MODE_DEBUG: {
+        HPyContext *ctx = hpy_debug_get_ctx(&universal_ctx);
+        if (ctx == NULL)
+            PyErr_SetString(PyExc_ImportError, "could not create the HPy debug context");
+        return ctx;
+    }
     case MODE_TRACE: {
         HPyContext *tctx = hpy_trace_get_ctx(&universal_ctx);
         if (tctx == NULL)
             PyErr_NoMemory();
         return tctx;
     }
-    case MODE_DEBUG:
-        break;
     default:
         PyErr_Format(PyExc_ValueError, "unknown HPy mode %d", mode);
         return NULL;
     }
-    {
-        PyObject *msg = PyUnicode_FromFormat(
-            "cannot load %U in HPy %s mode: %s mode is not available in this hpy-build "
-            "yet; load it in universal mode (HPY=universal)", name,
-            "debug", "debug");
-        if (msg != NULL) {
-            PyErr_SetImportError(msg, name, path);
-            Py_DECREF(msg);
-        }
-    }
-    return NULL;
 }
 
 typedef uint32_t (*version_func)(void);
@@ -187,7 +180,7 @@ static PyObject *load(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "UUyOipOi:load", &name, &path, &fspath, &spec, &file_major,
                           &hybrid, &error_class, &mode))
         return NULL;
-    ctx = context_for_mode(mode, name, path);
+    ctx = context_for_mode(mode);
     if (ctx == NULL)
         return NULL;
     dotted = PyUnicode_AsUTF8(name);
@@ -285,7 +278,138 @@ static PyObject *load(PyObject *self, PyObject *args)
     return module;
 }
 
+/* ---- hpy_build.debug: a thin binding of the debug context's C API ---- */
+
+static PyObject *handle_tuple(hpy_debug_handle_info *info)
+{
+    PyObject *obj, *stack, *res;
+    int i;
+    if (info->is_closed) {
+        obj = Py_None;
+        Py_INCREF(obj);
+    }
+    else {
+        obj = universal_ctx.ctx_AsPyObject(&universal_ctx, info->uh);
+    }
+    stack = PyTuple_New(info->stack_len);
+    if (stack == NULL) {
+        Py_XDECREF(obj);
+        return NULL;
+    }
+    for (i = 0; i < info->stack_len; i++) {
+        PyObject *frame = PyLong_FromVoidPtr(info->stack[i]);
+        if (frame == NULL) {
+            Py_DECREF(stack);
+            Py_XDECREF(obj);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(stack, i, frame);
+    }
+    res = Py_BuildValue("(NNiNNNn)", PyLong_FromVoidPtr(info->id), obj, info->is_closed,
+                        PyLong_FromVoidPtr(info->site), PyLong_FromVoidPtr(info->close_site),
+                        stack, (Py_ssize_t)info->mem_size);
+    return res;
+}
+
+static PyObject *handle_list(int closed, long gen)
+{
+    size_t n = closed ? hpy_debug_closed_handles(NULL, 0) : hpy_debug_open_handles(gen, NULL, 0);
+    hpy_debug_handle_info *infos = PyMem_Calloc(n ? n : 1, sizeof(hpy_debug_handle_info));
+    PyObject *list;
+    size_t i;
+    if (infos == NULL)
+        return PyErr_NoMemory();
+    n = closed ? hpy_debug_closed_handles(infos, n) : hpy_debug_open_handles(gen, infos, n);
+    list = PyList_New(0);
+    for (i = 0; list != NULL && i < n; i++) {
+        PyObject *item = handle_tuple(&infos[i]);
+        if (item == NULL || PyList_Append(list, item) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(item);
+    }
+    PyMem_Free(infos);
+    return list;
+}
+
+static PyObject *debug_new_generation(PyObject *self, PyObject *args)
+{
+    (void)self; (void)args;
+    return PyLong_FromLong(hpy_debug_new_generation());
+}
+
+static PyObject *debug_open_handles(PyObject *self, PyObject *arg)
+{
+    long gen = PyLong_AsLong(arg);
+    (void)self;
+    if (gen == -1 && PyErr_Occurred())
+        return NULL;
+    return handle_list(0, gen);
+}
+
+static PyObject *debug_closed_handles(PyObject *self, PyObject *args)
+{
+    (void)self; (void)args;
+    return handle_list(1, 0);
+}
+
+static PyObject *debug_limits(PyObject *self, PyObject *args)
+{
+    (void)self; (void)args;
+    return Py_BuildValue("(nnnI)", (Py_ssize_t)hpy_debug_get_closed_handles_queue_max_size(),
+                         (Py_ssize_t)hpy_debug_get_protected_raw_data_max_size(),
+                         (Py_ssize_t)hpy_debug_get_protected_raw_data_size(),
+                         (unsigned)hpy_debug_get_stack_limit());
+}
+
+static PyObject *debug_set_limits(PyObject *self, PyObject *args)
+{
+    Py_ssize_t closed_max, protected_max;
+    int stack_limit;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "nni", &closed_max, &protected_max, &stack_limit))
+        return NULL;
+    hpy_debug_set_closed_handles_queue_max_size((size_t)closed_max);
+    hpy_debug_set_protected_raw_data_max_size((size_t)protected_max);
+    hpy_debug_set_stack_limit(stack_limit);
+    Py_RETURN_NONE;
+}
+
+static PyObject *debug_set_hook(PyObject *self, PyObject *args)
+{
+    int builder;
+    PyObject *callable;
+    HPy uh = HPy_NULL;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "iO", &builder, &callable))
+        return NULL;
+    if (callable != Py_None)
+        uh = universal_ctx.ctx_FromPyObject(&universal_ctx, callable);
+    if (builder)
+        hpy_debug_set_on_invalid_builder_handle(uh);
+    else
+        hpy_debug_set_on_invalid_handle(uh);
+    Py_RETURN_NONE;
+}
+
+static PyObject *debug_describe_site(PyObject *self, PyObject *arg)
+{
+    char buf[1024];
+    void *address = PyLong_AsVoidPtr(arg);
+    (void)self;
+    if (address == NULL && PyErr_Occurred())
+        return NULL;
+    hpy_debug_describe_site(address, buf, sizeof(buf));
+    return PyUnicode_DecodeUTF8(buf, (Py_ssize_t)strlen(buf), "replace");
+}
+
 static PyMethodDef methods[] = {
+    {"_debug_new_generation", debug_new_generation, METH_NOARGS, NULL},
+    {"_debug_open_handles", debug_open_handles, METH_O, NULL},
+    {"_debug_closed_handles", debug_closed_handles, METH_NOARGS, NULL},
+    {"_debug_limits", debug_limits, METH_NOARGS, NULL},
+    {"_debug_set_limits", debug_set_limits, METH_VARARGS, NULL},
+    {"_debug_set_hook", debug_set_hook, METH_VARARGS, NULL},
+    {"_debug_describe_site", debug_describe_site, METH_O, NULL},
     {"load", load, METH_VARARGS,
      "load(name, path, fspath, spec, file_major, hybrid, abi_error, mode): load a universal HPy "
      "binary (see hpy_build.universal)"},

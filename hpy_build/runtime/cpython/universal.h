@@ -3,6 +3,7 @@
 #define HPY_BUILD_UNIVERSAL_H
 
 #include "hpy.h"
+#include "hpy_debug.h"
 
 void _hpy_universal_fill_ctx(HPyContext *ctx);
 HPyContext *_hpy_universal_ctx(void);

@@ -1,0 +1,44 @@
+/* The HPy debug context of hpy-build: what a runtime (CPython's
+ * hpy_build._universal, PyPy's cffi runtime) calls. No Python.h here. */
+#ifndef HPY_BUILD_HPY_DEBUG_H
+#define HPY_BUILD_HPY_DEBUG_H
+
+#include <stddef.h>
+
+/* The debug context wrapping uctx (one per process, made on first use);
+ * NULL if out of memory. */
+HPyContext *hpy_debug_get_ctx(HPyContext *uctx);
+
+/* What the Python API (hpy_build.debug) reads about one handle. */
+typedef struct {
+    void *id;            /* the debug handle's address */
+    HPy uh;              /* its universal handle: borrowed, valid only while open */
+    int is_closed;
+    void *site;          /* return address of the API call that made it, or NULL */
+    void *close_site;
+    void *const *stack;  /* deeper stack (set_handle_stack_trace_limit > 1), or NULL */
+    int stack_len;
+    size_t mem_size;     /* bytes of protected memory it keeps (const char * results) */
+} hpy_debug_handle_info;
+
+long hpy_debug_new_generation(void);
+/* Open handles of generation >= gen (or the closed-handle queue): how many
+ * there are; the first max are written to out. */
+size_t hpy_debug_open_handles(long gen, hpy_debug_handle_info *out, size_t max);
+size_t hpy_debug_closed_handles(hpy_debug_handle_info *out, size_t max);
+size_t hpy_debug_get_closed_handles_queue_max_size(void);
+void hpy_debug_set_closed_handles_queue_max_size(size_t size);
+size_t hpy_debug_get_protected_raw_data_max_size(void);
+void hpy_debug_set_protected_raw_data_max_size(size_t size);
+size_t hpy_debug_get_protected_raw_data_size(void);
+/* The callable (a universal handle the debug context now owns, or HPy_NULL)
+ * called instead of the fatal error on an invalid handle / builder. */
+void hpy_debug_set_on_invalid_handle(HPy uh_callable);
+void hpy_debug_set_on_invalid_builder_handle(HPy uh_callable);
+/* 0: no creation site; 1: the return address (default); N > 1: N frames. */
+int hpy_debug_get_stack_limit(void);
+void hpy_debug_set_stack_limit(int limit);
+/* "file.c:543 in make_greeting" (or "symbol+0x1f in lib.so"); the length. */
+size_t hpy_debug_describe_site(const void *address, char *buf, size_t size);
+
+#endif
