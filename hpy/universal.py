@@ -19,11 +19,11 @@ __all__ = ["load", "get_version", "MODE_UNIVERSAL", "MODE_DEBUG", "MODE_TRACE"]
 def load(name, path, spec, debug=False, mode=-1):
     """Load the universal binary ``path`` as module ``name`` (HPy 0.9's signature).
 
-    ``mode`` (a ``MODE_*``) wins when given; else ``debug=True`` means
-    ``MODE_DEBUG``; else universal mode. Unlike :func:`hpy_build.universal.load`
+    A positive ``mode`` (``MODE_DEBUG``, ``MODE_TRACE``) wins; else
+    ``debug=True`` means ``MODE_DEBUG``; else universal mode. Unlike :func:`hpy_build.universal.load`
     without ``mode``, the ``HPY`` environment variable is not consulted, as in HPy 0.9.
     """
-    if mode is None or mode < 0:  # HPy 0.9 ignores any mode <= 0 in favour of debug=
+    if mode is None or mode <= 0:  # as in HPy 0.9, only a positive mode overrides debug=
         mode = MODE_DEBUG if debug else MODE_UNIVERSAL
     return _universal.load(name, path, spec, mode=mode)
 

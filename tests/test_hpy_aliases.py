@@ -7,7 +7,6 @@ and HPy 0.9 absent.
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 import textwrap
 
@@ -15,8 +14,7 @@ import pytest
 
 import hpy_build
 import hpy_build.trace
-from hpy_build import universal as hpy_build_universal
-from buildtools import hpy_build_wheel, wheel_files  # noqa: F401  (a fixture)
+from buildtools import build_python, hpy_build_wheel, wheel_files  # noqa: F401  (fixtures)
 from test_hpy09_compat import _clean_env, _run, hpy09_python  # noqa: F401  (a fixture)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(hpy_build.__file__)))
@@ -78,6 +76,8 @@ def test_universal_load_takes_hpy09s_arguments(binary, monkeypatch):
     plain = hpy.universal.load("aliased", binary, spec)
     assert plain.answer() == 42 and plain.ctx_name().startswith("HPy Universal ABI")
     assert hpy.universal.load("aliased", binary, spec, mode=-1).ctx_name().startswith("HPy Universal ABI")
+    debugged = hpy.universal.load("aliased", binary, spec, debug=True, mode=hpy.universal.MODE_UNIVERSAL)
+    assert debugged.ctx_name().startswith("HPy Debug Mode ABI")  # HPy 0.9: mode 0 leaves debug= in charge
     traced = hpy.universal.load("aliased", binary, spec, mode=hpy.universal.MODE_TRACE)
     assert traced.ctx_name() == TRACE_CTX
     before = hpy_build.trace.get_call_counts()["ctx_Long_FromInt64_t"]
@@ -252,16 +252,17 @@ def test_leak_detector():
 """
 
 
-def test_project_with_hpy09_conftest_runs_its_suite(hpy_compiler, tmp_path):
+def test_project_with_hpy09_conftest_runs_its_suite(hpy_compiler, build_python, tmp_path):  # noqa: F811
+    """In a venv where hpy-build's wheel is installed (and HPy 0.9 is not)."""
     project = tmp_path / "project"
     project.mkdir()
     built = hpy_compiler.compile(SOURCE % dict(name="fast"), "universal", "fast", tmp_path / "build")
     shutil.copy(str(built), str(project / "fast.hpy0.so"))
     (project / "conftest.py").write_text(PROJECT_CONFTEST)
     (project / "test_fast.py").write_text(textwrap.dedent(PROJECT_TEST))
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_fast.py"],
-                            cwd=str(project), env=_clean_env(PYTHONPATH=REPO_ROOT),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    where = _run([build_python, "-c", "import hpy.debug; print(hpy.debug.__file__)"], project)
+    assert where.returncode == 0 and "site-packages" in where.stdout, where.stdout
+    result = _run([build_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_fast.py"], project)
     assert result.returncode == 0, result.stdout
     assert "3 passed" in result.stdout, result.stdout
 
