@@ -1,5 +1,4 @@
 /* The trace context: one per universal context, made on first request. */
-#include <string.h>
 #include "trace_internal.h"
 
 typedef struct _hpy_trace_ctx {

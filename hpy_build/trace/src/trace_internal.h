@@ -4,6 +4,9 @@
 #ifndef HPY_BUILD_TRACE_INTERNAL_H
 #define HPY_BUILD_TRACE_INTERNAL_H
 
+#ifndef _POSIX_C_SOURCE
+#  define _POSIX_C_SOURCE 200809L  /* clock_gettime, also under a strict -std=c99 */
+#endif
 #undef HPY_ABI_CPYTHON
 #undef HPY_ABI_HYBRID
 #ifndef HPY_ABI_UNIVERSAL
