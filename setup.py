@@ -11,16 +11,16 @@ from setuptools import Extension, setup
 
 
 def runtime_extension():
-    # The debug context is runtime-neutral C (it compiles itself as the universal ABI).
+    # The debug and trace contexts are runtime-neutral C (they compile themselves as the universal ABI).
     sources = sorted(glob.glob("hpy_build/runtime/cpython/*.c") + glob.glob("hpy_build/runtime/cpython/ctx/*.c")
-                     + glob.glob("hpy_build/debug/src/*.c"))
+                     + glob.glob("hpy_build/debug/src/*.c") + glob.glob("hpy_build/trace/src/*.c"))
     return Extension(
         "hpy_build._universal",
         sources=sources,
-        include_dirs=["include", "hpy_build/runtime/cpython", "hpy_build/debug/src"],
+        include_dirs=["include", "hpy_build/runtime/cpython", "hpy_build/debug/src", "hpy_build/trace/src"],
         define_macros=[("HPY_ABI_CPYTHON", None)],  # the runtime is the CPython ABI behind pointers
-        depends=glob.glob("include/**/*.h", recursive=True) + glob.glob("hpy_build/runtime/**/*.h", recursive=True)
-        + glob.glob("hpy_build/debug/src/*.h"),
+        depends=(glob.glob("include/**/*.h", recursive=True) + glob.glob("hpy_build/runtime/**/*.h", recursive=True)
+                 + glob.glob("hpy_build/debug/src/*.h") + glob.glob("hpy_build/trace/src/*.h")),
     )
 
 
@@ -44,6 +44,8 @@ package_data = dict(data_packages("hpy_build.include", "include", ["*.h"]),
                     **data_packages("hpy_build.helpers", "hpy_build/helpers", ["*.c"]),
                     **data_packages("hpy_build.runtime.cpython", "hpy_build/runtime/cpython", ["*.c", "*.h"]),
                     **data_packages("hpy_build.debug.src", "hpy_build/debug/src", ["*.c", "*.h"]),
+                    # the trace mode's runtime-neutral C, for runtimes that compile it at run time (PyPy's)
+                    **data_packages("hpy_build.trace.src", "hpy_build/trace/src", ["*.c", "*.h"]),
                     **{"hpy_build.runtime.pypy": ["*.c", "*.h"]})
 
 
@@ -62,7 +64,11 @@ def cffi_options():
 
 setup(
     packages=["hpy_build", "hpy_build.api", "hpy_build.toolchain", "hpy_build.runtime",
-              "hpy_build.runtime.pypy", "hpy_build.debug"] + sorted(package_data),
+              "hpy_build.runtime.pypy", "hpy_build.debug", "hpy_build.trace"]
+    + sorted(package_data)
+    # HPy 0.9's module names over hpy-build's, for projects written for HPy 0.9. A
+    # namespace package as in HPy 0.9, so an interpreter's bundled hpy (PyPy's) still wins.
+    + ["hpy", "hpy.devel", "hpy.debug", "hpy.trace"],
     package_dir={"hpy_build.include": "include"},
     package_data=package_data,
     # PyPy gets its universal runtime from cffi, not from a C extension.

@@ -10,7 +10,9 @@ import functools
 import importlib.machinery
 import os
 import re
+import shutil
 import sys
+import tempfile
 
 from hpy_build.runtime import elfcheck as _elfcheck
 
@@ -99,6 +101,37 @@ def _set_import_attributes(module, spec, path):
         module.__file__ = path
     except AttributeError:
         pass
+
+
+# A binary's globals (the context its trampolines use) exist once per mapping,
+# and dlopen maps a file once: {(real path, mode): the file mapped for it}.
+_MAPPED = {}
+_COPIES = []
+
+
+def _file_for_mode(path, mode):
+    """``path``, or a copy when this file is already mapped in another mode.
+
+    Without the copy, loading a binary in a second mode would switch the
+    module loaded first to that mode's context too.
+    """
+    key = os.path.realpath(path)
+    if (key, mode) in _MAPPED:
+        return _MAPPED[key, mode]
+    if not any(k == key for k, _ in _MAPPED):
+        _MAPPED[key, mode] = path
+        return path
+    if not _COPIES:
+        _COPIES.append(tempfile.mkdtemp(prefix="hpy-modes-"))
+        # the mappings outlive the files: removing them at exit is safe
+        import atexit
+        atexit.register(shutil.rmtree, _COPIES[0], True)
+    folder = os.path.join(_COPIES[0], _MODE_NAMES[mode], str(len(_MAPPED)))
+    os.makedirs(folder)
+    copy = os.path.join(folder, os.path.basename(path))
+    shutil.copyfile(path, copy)
+    _MAPPED[key, mode] = copy
+    return copy
 
 
 def _mode_word(word, env):
@@ -207,7 +240,8 @@ def load(name, path, spec=None, *, mode=None, runtime=None):
     if os.environ.get("HPY_LOG"):
         # HPy 0.9's words, on stdout as there
         print("Loading '%s' in HPy universal mode%s" % (name, _LOG_SUFFIX[mode]), flush=True)
-    module = runtime.load(name, path, os.fsencode(path), spec, file_major,
+    mapped = _file_for_mode(path, mode)
+    module = runtime.load(name, path, os.fsencode(mapped), spec, file_major,
                           cpython_tag is not None, HPyABIError, mode)
     _set_import_attributes(module, spec, path)
     return module

@@ -2,13 +2,14 @@
 
 The suite comes from the hpy 0.9.0 sdist on the package index. It compiles
 hundreds of small extensions through ``hpy.devel.HPyDevel`` and loads them with
-``hpy.universal.load``; ``tests/hpy09/suite_shim`` answers those names with
-hpy-build's plugin and runtime. Every test runs in the cpython, universal and
-hybrid ABIs. Deselected, each for its reason:
+``hpy.universal.load``; hpy-build's ``hpy`` alias package (top-level ``hpy/``)
+answers those names with hpy-build's plugin and runtime. Every test runs in
+the cpython, universal and hybrid ABIs, and ``test/trace`` in trace mode.
+Deselected, each for its reason:
 
-- debug and trace modes (tests named ``debug``/``trace``, the folders
-  ``debug/`` and ``trace/``, ``test_support.py::test_source_dump`` which runs
-  the debug ABI): hpy-build has no debug or trace mode yet;
+- debug mode (tests named ``debug``, the folder ``debug/``,
+  ``test_support.py::test_source_dump`` which runs the debug ABI): hpy-build
+  has no debug mode yet;
 - ``hpy_devel/``: tests of HPy's own setuptools integration and packaging,
   which hpy-build replaces (its own are tests/test_plugin.py and test_backend.py).
 """
@@ -24,11 +25,10 @@ from buildtools import inherit_site_packages
 from test_hpy09_compat import _clean_env, _run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHIM = os.path.join(HERE, "hpy09", "suite_shim")
 REPO_ROOT = os.path.dirname(HERE)
 
-DESELECTED = ["-k", "not debug and not trace",
-              "--ignore=test/debug", "--ignore=test/trace", "--ignore=test/hpy_devel",
+DESELECTED = ["-k", "not debug",
+              "--ignore=test/debug", "--ignore=test/hpy_devel",
               "--deselect=test/test_support.py::test_source_dump"]
 
 
@@ -46,12 +46,12 @@ def suite_python(tmp_path_factory):
 
 @pytest.mark.skipif(sys.implementation.name != "cpython", reason="runs the cpython and hybrid ABIs too")
 def test_hpy09_own_suite_passes(hpy09_sdist, suite_python, tmp_path):
-    # only test/: the sdist's own hpy/ package must not shadow the shim
+    # only test/: the sdist's own hpy/ package must not shadow hpy-build's
     suite_root = tmp_path / "suite"
     shutil.copytree(str(hpy09_sdist / "test"), str(suite_root / "test"))
     result = _run([suite_python, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q",
                    "--tb=short", "-rfE", "test"] + DESELECTED, suite_root,
-                  env=_clean_env(PYTHONPATH=os.pathsep.join([SHIM, REPO_ROOT])))
+                  env=_clean_env(PYTHONPATH=REPO_ROOT))
     summary = result.stdout.strip().splitlines()[-1]
     passed = re.search(r"(\d+) passed", summary)
     assert result.returncode == 0, "HPy 0.9.0's suite failed against hpy-build:\n" + result.stdout[-20000:]

@@ -13,6 +13,7 @@ import sys
 
 from hpy_build.api import gen_debug
 from hpy_build.api import gen_pypy
+from hpy_build.api import gen_trace
 from hpy_build.api import table as api
 
 # The checkout: autogen writes into include/ and hpy_build/.
@@ -336,6 +337,8 @@ GENERATED = {
     "hpy_build/runtime/cpython/ctx/autogen_ctx_handles.c": gen_ctx_handles,
     "hpy_build/runtime/cpython/autogen_ctx_table.c": gen_ctx_table,
     "hpy_build/runtime/cpython/autogen_call_positional.c": gen_call_positional,
+    "hpy_build/trace/src/autogen_trace.h": gen_trace.gen_trace_h,
+    "hpy_build/trace/src/autogen_trace.c": gen_trace.gen_trace_c,
     "hpy_build/debug/src/autogen_debug_wrappers.c": gen_debug.gen_debug_wrappers,
     "hpy_build/debug/src/autogen_debug_decls.h": gen_debug.gen_debug_decls,
     "hpy_build/debug/src/autogen_debug_trampolines.c": gen_debug.gen_debug_trampolines,

@@ -3,15 +3,22 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include "universal.h"
+#include "hpy_trace.h"
 
 static struct _HPyContext_s universal_ctx;
+
+/* The context universal modules get; trace mode wraps it. */
+HPyContext *_hpy_universal_ctx(void)
+{
+    return &universal_ctx;
+}
 
 /* As hpy_build.universal.MODE_* (and HPy 0.9's hpy.universal). */
 enum { MODE_UNIVERSAL = 0, MODE_DEBUG = 1, MODE_TRACE = 2 };
 
 /* The context a module loaded in ``mode`` gets; chosen once per load, so the
- * universal path has no per-call branch. NULL with ImportError set. */
-static HPyContext *context_for_mode(int mode, PyObject *name, PyObject *path)
+ * universal path has no per-call branch. NULL with an error set. */
+static HPyContext *context_for_mode(int mode)
 {
     switch (mode) {
     case MODE_UNIVERSAL:
@@ -22,22 +29,16 @@ static HPyContext *context_for_mode(int mode, PyObject *name, PyObject *path)
             PyErr_SetString(PyExc_ImportError, "could not create the HPy debug context");
         return ctx;
     }
-    case MODE_TRACE:
-        break;
+    case MODE_TRACE: {
+        HPyContext *tctx = hpy_trace_get_ctx(&universal_ctx);
+        if (tctx == NULL)
+            PyErr_NoMemory();
+        return tctx;
+    }
     default:
         PyErr_Format(PyExc_ValueError, "unknown HPy mode %d", mode);
         return NULL;
     }
-    {
-        PyObject *msg = PyUnicode_FromFormat(
-            "cannot load %U in HPy trace mode: trace mode is not available in this hpy-build "
-            "yet; load it in universal or debug mode (HPY=universal or HPY=debug)", name);
-        if (msg != NULL) {
-            PyErr_SetImportError(msg, name, path);
-            Py_DECREF(msg);
-        }
-    }
-    return NULL;
 }
 
 typedef uint32_t (*version_func)(void);
@@ -179,7 +180,7 @@ static PyObject *load(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "UUyOipOi:load", &name, &path, &fspath, &spec, &file_major,
                           &hybrid, &error_class, &mode))
         return NULL;
-    ctx = context_for_mode(mode, name, path);
+    ctx = context_for_mode(mode);
     if (ctx == NULL)
         return NULL;
     dotted = PyUnicode_AsUTF8(name);
@@ -423,7 +424,8 @@ PyMODINIT_FUNC PyInit__universal(void)
     universal_ctx.abi_version = HPY_ABI_VERSION;
     _hpy_universal_fill_ctx(&universal_ctx);
     if (PyModule_AddIntConstant(module, "ABI_VERSION", HPY_ABI_VERSION) < 0 ||
-        PyModule_AddIntConstant(module, "ABI_VERSION_MINOR", HPY_ABI_VERSION_MINOR) < 0) {
+        PyModule_AddIntConstant(module, "ABI_VERSION_MINOR", HPY_ABI_VERSION_MINOR) < 0 ||
+        _hpy_trace_add_module(module) < 0) {
         Py_DECREF(module);
         return NULL;
     }
