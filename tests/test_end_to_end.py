@@ -72,17 +72,18 @@ def install_offline(python_in_venv, wheel, find_links):
     run([python_in_venv, "-m", "pip", "install", "--no-index", "--find-links", find_links, wheel])
 
 
-def run_sample_tests(python_in_venv, workdir, expected_abi):
+def run_sample_tests(python_in_venv, workdir, expected_abi, **env):
     """Run sample_ext's test-suite in the venv against the installed package.
 
     The tests are copied out of the source tree and run from there, so
-    ``import hpy_sample`` can only find the installed copy.
+    ``import hpy_sample`` can only find the installed copy. ``env`` adds
+    environment variables (e.g. HPY=debug).
     """
     tests = os.path.join(str(workdir), "sample-tests")
     if not os.path.isdir(tests):
         copy_tree(os.path.join(SAMPLE_SRC, "tests"), tests)
     output = run([python_in_venv, "-m", "pytest", "-p", "no:cacheprovider", "-rs", tests],
-                 cwd=workdir, env=clean_env(HPY_SAMPLE_EXPECTED_ABI=expected_abi)).stdout
+                 cwd=workdir, env=clean_env(HPY_SAMPLE_EXPECTED_ABI=expected_abi, **env)).stdout
     summary = output.strip().splitlines()[-1]
     passed = re.search(r"(\d+) passed", summary)
     assert passed and int(passed.group(1)) >= 100, output[-3000:]
@@ -299,6 +300,12 @@ def test_universal_wheel_in_fresh_venv(universal_wheel, hpy_build_wheel, e2e_dir
     abi, path, _suffix = installed_module_file(python_in_venv)
     assert abi == "universal" and path.endswith("_sample.hpy0.so")
     run_sample_tests(python_in_venv, workdir, "universal")
+    # Debug mode: the same tests, each checked for open handles by the
+    # sample's conftest (hpy-build's hpy_debug fixture).
+    run_sample_tests(python_in_venv, workdir, "universal", HPY="debug")
+    loaded = run([python_in_venv, "-c", "import hpy_sample._sample"], cwd=str(workdir),
+                 env=clean_env(HPY="debug", HPY_LOG="1")).stdout
+    assert "Loading 'hpy_sample._sample' in HPy universal mode with a debug context" in loaded
 
 
 def test_pip_install_of_the_source_dir_picks_the_cpython_abi(offline_pip_env, e2e_dir):
@@ -331,3 +338,9 @@ def test_universal_wheel_on_other_cpython(version, python, universal_wheel, hpy_
     abi, path, _suffix = installed_module_file(python_in_venv)
     assert abi == "universal" and path.endswith("_sample.hpy0.so")
     run_sample_tests(python_in_venv, workdir, "universal")
+    # Debug mode: the same tests, each checked for open handles by the
+    # sample's conftest (hpy-build's hpy_debug fixture).
+    run_sample_tests(python_in_venv, workdir, "universal", HPY="debug")
+    loaded = run([python_in_venv, "-c", "import hpy_sample._sample"], cwd=str(workdir),
+                 env=clean_env(HPY="debug", HPY_LOG="1")).stdout
+    assert "Loading 'hpy_sample._sample' in HPy universal mode with a debug context" in loaded
