@@ -2,7 +2,7 @@
 # The main job: from a checkout, build hpy-build's wheels (the wheelhouse),
 # build sample_ext with them (PEP 517, isolated, no package index), check the
 # two sample wheels, and run the sample's tests with `hpy-build test`: the
-# universal wheel on every CPython 3.8-3.13 found, the CPython-ABI wheel on
+# universal wheel on every CPython 3.8-3.13 found and on PyPy, the CPython-ABI wheel on
 # the running one.
 #
 #   sample_ext/main_job.sh                  # with python3 and every pyenv CPython 3.8-3.13
@@ -12,9 +12,8 @@
 # Everything happens in a venv and in $WORK (default: a new temporary
 # directory), which the last line names: nothing is installed into any global
 # interpreter and nothing is written into the checkout. The index is used for
-# pytest and hpy-build's own build requirements only. PyPy is not tested here:
-# hpy-build has no universal runtime for PyPy yet (`hpy-build test WHEEL
-# --python pypy3` shows that failure).
+# pytest and hpy-build's own build requirements only. With ALL_PYTHONS, PyPy
+# (pypy3 on PATH) runs the universal wheel too, through hpy-build's cffi runtime.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -82,6 +81,9 @@ if [ "${ALL_PYTHONS:-1}" = 1 ]; then
             PYTHONS+=(--python "$interpreter")
         fi
     done
+    if command -v pypy3 >/dev/null 2>&1; then
+        PYTHONS+=(--python "$(command -v pypy3)")
+    fi
 fi
 
 # hpy-build's wheels for each interpreter, from a copy of the checkout (the

@@ -368,16 +368,6 @@ PYPY = shutil.which("pypy3")
 needs_pypy = pytest.mark.skipif(PYPY is None, reason="no pypy3 on PATH (apt-get install pypy3 pypy3-venv)")
 
 # sample_ext tests that check what PyPy 3.9 cannot give a Python-level exporter
-PYPY_DIFFERENCES = {
-    # the reference message is the running interpreter's own array module's,
-    # which PyPy words differently ("array item must be float")
-    "test_construct_errors_read_like_cpython": "PyPy's array module words the error differently",
-    "test_setitem_errors": "PyPy's array module words the error differently",
-    # __buffer__ (PyPy's only buffer hook before PEP 688) cannot name the exporter
-    # nor learn when a view is released: the runtime releases it when it is collected
-    "test_memoryview_describes_the_data": "memoryview.obj is the runtime's raw buffer on PyPy 3.9",
-    "test_init_refused_while_exported": "bf_releasebuffer runs when the view is collected on PyPy 3.9",
-}
 
 
 @pytest.fixture(scope="module")
@@ -426,27 +416,13 @@ def test_sample_universal_binary_built_on_cpython_runs_on_pypy(pypy_venv, sample
     assert out[2] == "function", out  # built by the cffi runtime, not cpyext
     tests = tmp_path / "sample-tests"
     shutil.copytree(os.path.join(ROOT, "sample_ext", "tests"), str(tests))
-    deselect = " and ".join("not (%s and hpy)" % name for name in PYPY_DIFFERENCES)
-    result = run([pypy_venv, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", deselect,
-                  str(tests)], cwd=tmp_path, env=clean_env(HPY_SAMPLE_EXPECTED_ABI="universal"),
-                 check=False)
+    # sample_ext's conftest marks its true PyPy differences as strict xfails
+    result = run([pypy_venv, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],
+                 cwd=tmp_path, env=clean_env(HPY_SAMPLE_EXPECTED_ABI="universal"), check=False)
     summary = result.stdout.strip().splitlines()[-1]
     assert result.returncode == 0, result.stdout[-8000:]
     assert int(re.search(r"(\d+) passed", summary).group(1)) >= 200, summary
-
-
-@needs_pypy
-def test_known_pypy_differences_still_differ(pypy_venv, sample_universal_wheel, tmp_path):
-    """The deselected sample tests fail on PyPy for their stated reasons (and
-    this says so the day one passes: then take it off the list)."""
-    run([pypy_venv, "-m", "pip", "install", "--quiet", "--no-deps", sample_universal_wheel])
-    tests = tmp_path / "sample-tests"
-    shutil.copytree(os.path.join(ROOT, "sample_ext", "tests"), str(tests))
-    select = " or ".join("(%s and hpy)" % name for name in PYPY_DIFFERENCES)
-    result = run([pypy_venv, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", select,
-                  str(tests)], cwd=tmp_path, check=False)
-    assert "%d failed" % len(PYPY_DIFFERENCES) in result.stdout, result.stdout[-3000:]
-    assert "passed" not in result.stdout.strip().splitlines()[-1], result.stdout[-3000:]
+    assert "4 xfailed" in summary, summary
 
 
 @needs_pypy
