@@ -65,6 +65,17 @@ def _runtime(runtime=None):
     return _universal
 
 
+# The runtime (module) that last loaded a module in debug / trace mode: the
+# one whose debug or trace context hpy_build.debug / hpy_build.trace read.
+_MODE_RUNTIME = {}
+
+
+def _runtime_of_mode(mode):
+    """The runtime binding debug or trace mode: the one that loaded a module in
+    that mode (the last one, if both did), else the default one."""
+    return _MODE_RUNTIME.get(mode) or _runtime()
+
+
 def _with_note(exc, note):
     """exc with a PEP 678 note; before 3.11 the note is only kept in __notes__."""
     if hasattr(exc, "add_note"):
@@ -243,5 +254,7 @@ def load(name, path, spec=None, *, mode=None, runtime=None):
     mapped = _file_for_mode(path, mode)
     module = runtime.load(name, path, os.fsencode(mapped), spec, file_major,
                           cpython_tag is not None, HPyABIError, mode)
+    if mode != MODE_UNIVERSAL:
+        _MODE_RUNTIME[mode] = runtime
     _set_import_attributes(module, spec, path)
     return module
