@@ -171,6 +171,6 @@ def test_modes_in_the_pypy_venv(pypy_venv, binary, tmp_path):  # noqa: F811
     assert out[0] == "[('ctx_Add', 1), ('ctx_Close', 2), ('ctx_Long_FromInt32_t', 2)]", out
     assert out[1].startswith("1 True moded.c:%d in leak_impl" % line_of("LEAK")), out
     result = run([pypy_venv, str(probe), str(binary), "closed"], cwd=tmp_path, check=False)
-    assert result.returncode != 0, result.stdout + result.stderr
-    assert "Invalid usage of already closed handle: HPy_Add got <DebugHandle 0x" in result.stderr
-    assert "moded.c:%d in use_closed_impl" % line_of("MISTAKE") in result.stderr, result.stderr
+    assert result.returncode != 0, result.stdout  # stdout: with stderr here
+    assert "Invalid usage of already closed handle: HPy_Add got <DebugHandle 0x" in result.stdout
+    assert "moded.c:%d in use_closed_impl" % line_of("MISTAKE") in result.stdout, result.stdout
