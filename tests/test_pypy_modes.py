@@ -3,6 +3,7 @@ CPython with runtime="cffi", and on PyPy in its venv (the fixture of
 test_pypy_runtime.py). The C runtime's modes are tested in test_trace.py and
 test_debug_*.py."""
 import os
+import re
 import subprocess
 import sys
 
@@ -174,3 +175,26 @@ def test_modes_in_the_pypy_venv(pypy_venv, binary, tmp_path):  # noqa: F811
     assert result.returncode != 0, result.stdout  # stdout: with stderr here
     assert "Invalid usage of already closed handle: HPy_Add got <DebugHandle 0x" in result.stdout
     assert "moded.c:%d in use_closed_impl" % line_of("MISTAKE") in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("mode", ["debug", "trace"])
+def test_api_tests_pass_in_each_mode(mode, tmp_path):
+    """Every HPyFunc signature the API tests use, called by the cffi runtime
+    through the mode's context (the debug layer's thunks in debug mode)."""
+    files = ["test_api_containers.py", "test_api_calls.py", "test_api_module.py",
+             "test_api_errors.py", "test_api_strings.py"]
+    here = os.path.dirname(os.path.abspath(__file__))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--basetemp",
+         str(tmp_path / "base"), "-k", "universal and not test_warn"]
+        + [os.path.join(here, f) for f in files],
+        cwd=os.path.dirname(here), env=dict(os.environ, HPY_BUILD_RUNTIME="cffi", HPY=mode,
+                                            HPY_LOG="1"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    summary = result.stdout.strip().splitlines()[-1]
+    assert result.returncode == 0, result.stdout[-6000:]
+    assert int(re.search(r"(\d+) passed", summary).group(1)) > 100, summary
+    # every module really was loaded in the mode
+    loads = result.stdout.count("Loading '")
+    assert loads >= len(files)
+    assert result.stdout.count("in HPy universal mode with a %s context" % mode) == loads
