@@ -198,3 +198,16 @@ def test_api_tests_pass_in_each_mode(mode, tmp_path):
     loads = result.stdout.count("Loading '")
     assert loads >= len(files)
     assert result.stdout.count("in HPy universal mode with a %s context" % mode) == loads
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="the C runtime needs CPython")
+def test_each_runtime_keeps_its_own_context(binary):
+    # one file, both runtimes, both in trace mode: a second mapping for the second runtime
+    c = universal.load("moded", binary, mode="trace", runtime="c")
+    cffi = universal.load("moded", binary, mode="trace", runtime="cffi")
+    assert type(c.add).__name__ == "builtin_function_or_method"
+    assert c.ctx_name() == cffi.ctx_name() == "HPy Trace Mode ABI (hpy-build)"
+    assert c.add(2) == cffi.add(2) == 4
+    # hpy_build.trace reads the runtime that loaded last
+    assert calls_during(lambda: cffi.add(1)) == {"ctx_Add": 1}
+    assert calls_during(lambda: c.add(1)) == {}
