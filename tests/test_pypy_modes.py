@@ -56,6 +56,16 @@ static HPy use_closed_impl(HPyContext *ctx, HPy self, HPy arg)
     return HPy_Add(ctx, h, arg);  /* MISTAKE */
 }
 
+HPyDef_METH(close_twice, "close_twice", HPyFunc_NOARGS)
+static HPy close_twice_impl(HPyContext *ctx, HPy self)
+{
+    HPy h = HPyLong_FromLong(ctx, 12345);
+    (void)self;
+    HPy_Close(ctx, h);
+    HPy_Close(ctx, h);
+    return HPy_Dup(ctx, ctx->h_None);
+}
+
 HPyDef_METH(ctx_name, "ctx_name", HPyFunc_NOARGS)
 static HPy ctx_name_impl(HPyContext *ctx, HPy self)
 {
@@ -63,7 +73,8 @@ static HPy ctx_name_impl(HPyContext *ctx, HPy self)
     return HPyUnicode_FromString(ctx, ctx->name);
 }
 
-static HPyDef *defines[] = { &add, &sequence, &leak, &use_closed, &ctx_name, NULL };
+static HPyDef *defines[] = { &add, &sequence, &leak, &use_closed, &close_twice, &ctx_name,
+                             NULL };
 static HPyModuleDef moduledef = { .doc = "modes on the cffi runtime", .defines = defines };
 HPy_MODINIT(moded, moduledef)
 """
@@ -127,6 +138,19 @@ def test_debug_reports_a_leak_with_its_c_line(binary):
     del leaks, info
     # the leaked handle stays open: it keeps its one reference, no more
     assert sys.getrefcount(obj) == refs + 1
+
+
+def test_debug_callback_replaces_the_fatal_error(binary):
+    mod = universal.load("moded", binary, mode="debug", runtime="cffi")
+    seen = []
+    debug.set_on_invalid_handle(lambda: seen.append(1))
+    try:
+        assert mod.close_twice() is None
+    finally:
+        debug.set_on_invalid_handle(None)
+    assert seen == [1]
+    closed = debug.get_closed_handles()
+    assert closed and closed[-1].is_closed and closed[-1].obj is None
 
 
 def test_debug_catches_a_closed_handle(binary, tmp_path):
