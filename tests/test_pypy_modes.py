@@ -235,3 +235,10 @@ def test_each_runtime_keeps_its_own_context(binary):
     # hpy_build.trace reads the runtime that loaded last
     assert calls_during(lambda: cffi.add(1)) == {"ctx_Add": 1}
     assert calls_during(lambda: c.add(1)) == {}
+
+
+def test_hpy_universal_trace_is_the_loading_runtimes(binary):
+    import hpy.universal
+    universal.load("moded", binary, mode="trace", runtime="cffi")
+    from hpy_build.runtime.pypy import modes
+    assert hpy.universal._trace is modes._trace
