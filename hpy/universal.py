@@ -59,7 +59,7 @@ def get_version():
 def __getattr__(name):
     # HPy 0.9's tests reach the modes' internals as hpy.universal._trace / _debug
     if name == "_trace":
-        return _universal._runtime()._trace
+        return _universal._runtime_of_mode(MODE_TRACE)._trace
     if name == "_debug":  # new_generation, get_open_handles, set_on_invalid_handle, ...
         import hpy_build.debug
         return hpy_build.debug

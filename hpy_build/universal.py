@@ -65,6 +65,17 @@ def _runtime(runtime=None):
     return _universal
 
 
+# The runtime (module) that last loaded a module in debug / trace mode: the
+# one whose debug or trace context hpy_build.debug / hpy_build.trace read.
+_MODE_RUNTIME = {}
+
+
+def _runtime_of_mode(mode):
+    """The runtime binding debug or trace mode: the one that loaded a module in
+    that mode (the last one, if both did), else the default one."""
+    return _MODE_RUNTIME.get(mode) or _runtime()
+
+
 def _with_note(exc, note):
     """exc with a PEP 678 note; before 3.11 the note is only kept in __notes__."""
     if hasattr(exc, "add_note"):
@@ -104,17 +115,21 @@ def _set_import_attributes(module, spec, path):
 
 
 # A binary's globals (the context its trampolines use) exist once per mapping,
-# and dlopen maps a file once: {(real path, mode): the file mapped for it}.
+# and dlopen maps a file once: {(real path, (mode, runtime)): the file mapped
+# for it}. Each runtime gives the binary its own context, hence the runtime.
 _MAPPED = {}
 _COPIES = []
 
 
-def _file_for_mode(path, mode):
-    """``path``, or a copy when this file is already mapped in another mode.
+def _file_for_mode(path, mode, runtime="c"):
+    """``path``, or a copy when this file is already mapped in another mode
+    (or by the other runtime).
 
     Without the copy, loading a binary in a second mode would switch the
     module loaded first to that mode's context too.
     """
+    mode_name = _MODE_NAMES[mode] + ("-cffi" if runtime == "cffi" else "")
+    mode = (mode, runtime)
     key = os.path.realpath(path)
     if (key, mode) in _MAPPED:
         return _MAPPED[key, mode]
@@ -126,7 +141,7 @@ def _file_for_mode(path, mode):
         # the mappings outlive the files: removing them at exit is safe
         import atexit
         atexit.register(shutil.rmtree, _COPIES[0], True)
-    folder = os.path.join(_COPIES[0], _MODE_NAMES[mode], str(len(_MAPPED)))
+    folder = os.path.join(_COPIES[0], mode_name, str(len(_MAPPED)))
     os.makedirs(folder)
     copy = os.path.join(folder, os.path.basename(path))
     shutil.copyfile(path, copy)
@@ -198,7 +213,7 @@ def load(name, path, spec=None, *, mode=None, runtime=None):
     # Absolute, since dlopen searches the library path for a name without a
     # slash; str for messages and __file__ (undecodable bytes become
     # surrogates, as in os.fsdecode), bytes for dlopen.
-    runtime = _runtime_name(runtime)
+    runtime_name = runtime = _runtime_name(runtime)
     path = os.fsdecode(os.path.abspath(os.fspath(path)))
     if mode is None:
         mode = mode_from_environment(name)
@@ -240,8 +255,10 @@ def load(name, path, spec=None, *, mode=None, runtime=None):
     if os.environ.get("HPY_LOG"):
         # HPy 0.9's words, on stdout as there
         print("Loading '%s' in HPy universal mode%s" % (name, _LOG_SUFFIX[mode]), flush=True)
-    mapped = _file_for_mode(path, mode)
+    mapped = _file_for_mode(path, mode, runtime_name)
     module = runtime.load(name, path, os.fsencode(mapped), spec, file_major,
                           cpython_tag is not None, HPyABIError, mode)
+    if mode != MODE_UNIVERSAL:
+        _MODE_RUNTIME[mode] = runtime
     _set_import_attributes(module, spec, path)
     return module

@@ -206,21 +206,23 @@ def gen_debug_trampolines():
     thunked = [s for s in api.SIGNATURES if s.takes_ctx]
     for sig in thunked:
         out += _thunk(sig)
-    out += ["void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *dctx, HPyFunc_Signature sig,",
-            "                                              HPyCFunction func, void *args)",
+    out += ["HPyCFunction hpy_debug_prepare_call(HPyFunc_Signature sig, HPyCFunction func)",
             "{",
-            "    /* the module's own context (its trampolines keep it): never stale */",
-            "    HPyContext *uctx = ((DebugCtxInfo *)dctx->_private)->uctx;",
             "    HPyCFunction thunk;",
             "    switch (sig) {"]
     for sig in thunked:
         out += ["    case %s: thunk = (HPyCFunction)thunk_%s; break;" % (sig.enum, sig.name)]
     out += ["    default:",
-            "        /* no handles (tp_traverse, capsule destructors) or unknown: as is */",
-            "        uctx->ctx_CallRealFunctionFromTrampoline(uctx, sig, func, args);",
-            "        return;",
+            "        return func;  /* no handles (tp_traverse, capsule destructors) or unknown */",
             "    }",
             "    pending_func = (void *)func;",
-            "    uctx->ctx_CallRealFunctionFromTrampoline(uctx, sig, thunk, args);",
+            "    return thunk;",
+            "}", "",
+            "void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *dctx, HPyFunc_Signature sig,",
+            "                                              HPyCFunction func, void *args)",
+            "{",
+            "    /* the module's own context (its trampolines keep it): never stale */",
+            "    HPyContext *uctx = ((DebugCtxInfo *)dctx->_private)->uctx;",
+            "    uctx->ctx_CallRealFunctionFromTrampoline(uctx, sig, hpy_debug_prepare_call(sig, func), args);",
             "}"]
     return out

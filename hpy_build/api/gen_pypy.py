@@ -145,7 +145,7 @@ def gen_c():
         types = _sig_types(sig)
         plain = [_plain(t) for t in types]
         params = ["void *f"] + [_decl(pt, "a%d" % i) for i, (pt, _) in enumerate(plain)]
-        args = ([] if not sig.takes_ctx else ["&_hpy_pypy_ctx"])
+        args = ([] if not sig.takes_ctx else ["ctx"])
         for i, t in enumerate(types):
             if t in _INT_STRUCTS:
                 args.append("_hconv(a%d)" % i)
@@ -163,8 +163,12 @@ def gen_c():
             stmt = "return %s._i;" % call
         else:
             stmt = "return (%s)%s;" % (ret, call)
+        # the context of f's module: the runtime's own unless it was loaded in
+        # debug or trace mode (then f may become the debug layer's thunk)
+        pick = (["    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, %s);" % sig.enum]
+                if sig.takes_ctx else [])
         out += ["static %s(%s)" % (_decl(ret, "_hpy_call_" + sig.name), ", ".join(params)),
-                "{", "    " + stmt, "}", ""]
+                "{"] + pick + ["    " + stmt, "}", ""]
     return out
 
 

@@ -10,7 +10,6 @@ nothing is recompiled. Then::
 
 The names mirror HPy 0.9's ``hpy.debug`` (``hpy.debug`` re-exports them).
 """
-import sys
 
 __all__ = ["LeakDetector", "HPyDebugError", "HPyLeakError", "DebugHandle",
            "set_handle_stack_trace_limit", "disable_handle_stack_traces",
@@ -21,11 +20,9 @@ __all__ = ["LeakDetector", "HPyDebugError", "HPyLeakError", "DebugHandle",
 
 
 def _runtime():
-    if sys.implementation.name != "cpython":
-        raise ImportError("hpy-build has no universal runtime for %s yet, so no debug mode"
-                          % sys.implementation.name)
-    from hpy_build import _universal
-    return _universal
+    """The runtime (C or cffi) whose debug context this API reads."""
+    from hpy_build.universal import MODE_DEBUG, _runtime_of_mode
+    return _runtime_of_mode(MODE_DEBUG)
 
 
 class HPyDebugError(Exception):

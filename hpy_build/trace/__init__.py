@@ -17,8 +17,8 @@ __all__ = ["get_call_counts", "get_durations", "get_frequency", "set_trace_funct
 
 
 def _trace():
-    from hpy_build.universal import _runtime
-    return _runtime()._trace
+    from hpy_build.universal import MODE_TRACE, _runtime_of_mode
+    return _runtime_of_mode(MODE_TRACE)._trace
 
 
 def get_call_counts():

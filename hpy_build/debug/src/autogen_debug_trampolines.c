@@ -565,11 +565,8 @@ static HPy thunk_MOD_CREATE(HPyContext *uctx, HPy a0)
     return u_r;
 }
 
-void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *dctx, HPyFunc_Signature sig,
-                                              HPyCFunction func, void *args)
+HPyCFunction hpy_debug_prepare_call(HPyFunc_Signature sig, HPyCFunction func)
 {
-    /* the module's own context (its trampolines keep it): never stale */
-    HPyContext *uctx = ((DebugCtxInfo *)dctx->_private)->uctx;
     HPyCFunction thunk;
     switch (sig) {
     case HPyFunc_NOARGS: thunk = (HPyCFunction)thunk_NOARGS; break;
@@ -608,10 +605,16 @@ void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *dctx, HPyFunc_Signatur
     case HPyFunc_DESTRUCTOR: thunk = (HPyCFunction)thunk_DESTRUCTOR; break;
     case HPyFunc_MOD_CREATE: thunk = (HPyCFunction)thunk_MOD_CREATE; break;
     default:
-        /* no handles (tp_traverse, capsule destructors) or unknown: as is */
-        uctx->ctx_CallRealFunctionFromTrampoline(uctx, sig, func, args);
-        return;
+        return func;  /* no handles (tp_traverse, capsule destructors) or unknown */
     }
     pending_func = (void *)func;
-    uctx->ctx_CallRealFunctionFromTrampoline(uctx, sig, thunk, args);
+    return thunk;
+}
+
+void debug_ctx_CallRealFunctionFromTrampoline(HPyContext *dctx, HPyFunc_Signature sig,
+                                              HPyCFunction func, void *args)
+{
+    /* the module's own context (its trampolines keep it): never stale */
+    HPyContext *uctx = ((DebugCtxInfo *)dctx->_private)->uctx;
+    uctx->ctx_CallRealFunctionFromTrampoline(uctx, sig, hpy_debug_prepare_call(sig, func), args);
 }

@@ -9,6 +9,12 @@
  * NULL if out of memory. */
 HPyContext *hpy_debug_get_ctx(HPyContext *uctx);
 
+/* For a runtime that calls an extension's functions itself (the cffi one):
+ * what to call instead of func, with the universal context and universal
+ * handles, so that func runs with debug handles. Call it right before the
+ * call (it arms a per-thread slot the returned thunk reads). */
+HPyCFunction hpy_debug_prepare_call(HPyFunc_Signature sig, HPyCFunction func);
+
 /* What the Python API (hpy_build.debug) reads about one handle. */
 typedef struct {
     void *id;            /* the debug handle's address */

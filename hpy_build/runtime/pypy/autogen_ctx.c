@@ -1731,167 +1731,200 @@ static void _hpy_pypy_fill_ctx(HPyContext *ctx)
 
 static intptr_t _hpy_call_NOARGS(void *f, intptr_t a0)
 {
-    return ((HPyFunc_noargs)f)(&_hpy_pypy_ctx, _hconv(a0))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_NOARGS);
+    return ((HPyFunc_noargs)f)(ctx, _hconv(a0))._i;
 }
 
 static intptr_t _hpy_call_O(void *f, intptr_t a0, intptr_t a1)
 {
-    return ((HPyFunc_o)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_O);
+    return ((HPyFunc_o)f)(ctx, _hconv(a0), _hconv(a1))._i;
 }
 
 static intptr_t _hpy_call_VARARGS(void *f, intptr_t a0, intptr_t *a1, size_t a2)
 {
-    return ((HPyFunc_varargs)f)(&_hpy_pypy_ctx, _hconv(a0), (const HPy *)a1, a2)._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_VARARGS);
+    return ((HPyFunc_varargs)f)(ctx, _hconv(a0), (const HPy *)a1, a2)._i;
 }
 
 static intptr_t _hpy_call_KEYWORDS(void *f, intptr_t a0, intptr_t *a1, size_t a2, intptr_t a3)
 {
-    return ((HPyFunc_keywords)f)(&_hpy_pypy_ctx, _hconv(a0), (const HPy *)a1, a2, _hconv(a3))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_KEYWORDS);
+    return ((HPyFunc_keywords)f)(ctx, _hconv(a0), (const HPy *)a1, a2, _hconv(a3))._i;
 }
 
 static intptr_t _hpy_call_UNARYFUNC(void *f, intptr_t a0)
 {
-    return ((HPyFunc_unaryfunc)f)(&_hpy_pypy_ctx, _hconv(a0))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_UNARYFUNC);
+    return ((HPyFunc_unaryfunc)f)(ctx, _hconv(a0))._i;
 }
 
 static intptr_t _hpy_call_BINARYFUNC(void *f, intptr_t a0, intptr_t a1)
 {
-    return ((HPyFunc_binaryfunc)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_BINARYFUNC);
+    return ((HPyFunc_binaryfunc)f)(ctx, _hconv(a0), _hconv(a1))._i;
 }
 
 static intptr_t _hpy_call_TERNARYFUNC(void *f, intptr_t a0, intptr_t a1, intptr_t a2)
 {
-    return ((HPyFunc_ternaryfunc)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1), _hconv(a2))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_TERNARYFUNC);
+    return ((HPyFunc_ternaryfunc)f)(ctx, _hconv(a0), _hconv(a1), _hconv(a2))._i;
 }
 
 static int _hpy_call_INQUIRY(void *f, intptr_t a0)
 {
-    return (int)((HPyFunc_inquiry)f)(&_hpy_pypy_ctx, _hconv(a0));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_INQUIRY);
+    return (int)((HPyFunc_inquiry)f)(ctx, _hconv(a0));
 }
 
 static intptr_t _hpy_call_LENFUNC(void *f, intptr_t a0)
 {
-    return (intptr_t)((HPyFunc_lenfunc)f)(&_hpy_pypy_ctx, _hconv(a0));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_LENFUNC);
+    return (intptr_t)((HPyFunc_lenfunc)f)(ctx, _hconv(a0));
 }
 
 static intptr_t _hpy_call_SSIZEARGFUNC(void *f, intptr_t a0, intptr_t a1)
 {
-    return ((HPyFunc_ssizeargfunc)f)(&_hpy_pypy_ctx, _hconv(a0), (HPy_ssize_t)a1)._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_SSIZEARGFUNC);
+    return ((HPyFunc_ssizeargfunc)f)(ctx, _hconv(a0), (HPy_ssize_t)a1)._i;
 }
 
 static intptr_t _hpy_call_SSIZESSIZEARGFUNC(void *f, intptr_t a0, intptr_t a1, intptr_t a2)
 {
-    return ((HPyFunc_ssizessizeargfunc)f)(&_hpy_pypy_ctx, _hconv(a0), (HPy_ssize_t)a1, (HPy_ssize_t)a2)._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_SSIZESSIZEARGFUNC);
+    return ((HPyFunc_ssizessizeargfunc)f)(ctx, _hconv(a0), (HPy_ssize_t)a1, (HPy_ssize_t)a2)._i;
 }
 
 static int _hpy_call_SSIZEOBJARGPROC(void *f, intptr_t a0, intptr_t a1, intptr_t a2)
 {
-    return (int)((HPyFunc_ssizeobjargproc)f)(&_hpy_pypy_ctx, _hconv(a0), (HPy_ssize_t)a1, _hconv(a2));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_SSIZEOBJARGPROC);
+    return (int)((HPyFunc_ssizeobjargproc)f)(ctx, _hconv(a0), (HPy_ssize_t)a1, _hconv(a2));
 }
 
 static int _hpy_call_SSIZESSIZEOBJARGPROC(void *f, intptr_t a0, intptr_t a1, intptr_t a2, intptr_t a3)
 {
-    return (int)((HPyFunc_ssizessizeobjargproc)f)(&_hpy_pypy_ctx, _hconv(a0), (HPy_ssize_t)a1, (HPy_ssize_t)a2, _hconv(a3));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_SSIZESSIZEOBJARGPROC);
+    return (int)((HPyFunc_ssizessizeobjargproc)f)(ctx, _hconv(a0), (HPy_ssize_t)a1, (HPy_ssize_t)a2, _hconv(a3));
 }
 
 static int _hpy_call_OBJOBJARGPROC(void *f, intptr_t a0, intptr_t a1, intptr_t a2)
 {
-    return (int)((HPyFunc_objobjargproc)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1), _hconv(a2));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_OBJOBJARGPROC);
+    return (int)((HPyFunc_objobjargproc)f)(ctx, _hconv(a0), _hconv(a1), _hconv(a2));
 }
 
 static void _hpy_call_FREEFUNC(void *f, void *a0)
 {
-    ((HPyFunc_freefunc)f)(&_hpy_pypy_ctx, a0);
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_FREEFUNC);
+    ((HPyFunc_freefunc)f)(ctx, a0);
 }
 
 static intptr_t _hpy_call_GETATTRFUNC(void *f, intptr_t a0, char *a1)
 {
-    return ((HPyFunc_getattrfunc)f)(&_hpy_pypy_ctx, _hconv(a0), a1)._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_GETATTRFUNC);
+    return ((HPyFunc_getattrfunc)f)(ctx, _hconv(a0), a1)._i;
 }
 
 static intptr_t _hpy_call_GETATTROFUNC(void *f, intptr_t a0, intptr_t a1)
 {
-    return ((HPyFunc_getattrofunc)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_GETATTROFUNC);
+    return ((HPyFunc_getattrofunc)f)(ctx, _hconv(a0), _hconv(a1))._i;
 }
 
 static int _hpy_call_SETATTRFUNC(void *f, intptr_t a0, char *a1, intptr_t a2)
 {
-    return (int)((HPyFunc_setattrfunc)f)(&_hpy_pypy_ctx, _hconv(a0), a1, _hconv(a2));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_SETATTRFUNC);
+    return (int)((HPyFunc_setattrfunc)f)(ctx, _hconv(a0), a1, _hconv(a2));
 }
 
 static int _hpy_call_SETATTROFUNC(void *f, intptr_t a0, intptr_t a1, intptr_t a2)
 {
-    return (int)((HPyFunc_setattrofunc)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1), _hconv(a2));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_SETATTROFUNC);
+    return (int)((HPyFunc_setattrofunc)f)(ctx, _hconv(a0), _hconv(a1), _hconv(a2));
 }
 
 static intptr_t _hpy_call_REPRFUNC(void *f, intptr_t a0)
 {
-    return ((HPyFunc_reprfunc)f)(&_hpy_pypy_ctx, _hconv(a0))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_REPRFUNC);
+    return ((HPyFunc_reprfunc)f)(ctx, _hconv(a0))._i;
 }
 
 static intptr_t _hpy_call_HASHFUNC(void *f, intptr_t a0)
 {
-    return (intptr_t)((HPyFunc_hashfunc)f)(&_hpy_pypy_ctx, _hconv(a0));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_HASHFUNC);
+    return (intptr_t)((HPyFunc_hashfunc)f)(ctx, _hconv(a0));
 }
 
 static intptr_t _hpy_call_RICHCMPFUNC(void *f, intptr_t a0, intptr_t a1, int a2)
 {
-    return ((HPyFunc_richcmpfunc)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1), (HPy_RichCmpOp)a2)._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_RICHCMPFUNC);
+    return ((HPyFunc_richcmpfunc)f)(ctx, _hconv(a0), _hconv(a1), (HPy_RichCmpOp)a2)._i;
 }
 
 static intptr_t _hpy_call_GETITERFUNC(void *f, intptr_t a0)
 {
-    return ((HPyFunc_getiterfunc)f)(&_hpy_pypy_ctx, _hconv(a0))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_GETITERFUNC);
+    return ((HPyFunc_getiterfunc)f)(ctx, _hconv(a0))._i;
 }
 
 static intptr_t _hpy_call_ITERNEXTFUNC(void *f, intptr_t a0)
 {
-    return ((HPyFunc_iternextfunc)f)(&_hpy_pypy_ctx, _hconv(a0))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_ITERNEXTFUNC);
+    return ((HPyFunc_iternextfunc)f)(ctx, _hconv(a0))._i;
 }
 
 static intptr_t _hpy_call_DESCRGETFUNC(void *f, intptr_t a0, intptr_t a1, intptr_t a2)
 {
-    return ((HPyFunc_descrgetfunc)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1), _hconv(a2))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_DESCRGETFUNC);
+    return ((HPyFunc_descrgetfunc)f)(ctx, _hconv(a0), _hconv(a1), _hconv(a2))._i;
 }
 
 static int _hpy_call_DESCRSETFUNC(void *f, intptr_t a0, intptr_t a1, intptr_t a2)
 {
-    return (int)((HPyFunc_descrsetfunc)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1), _hconv(a2));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_DESCRSETFUNC);
+    return (int)((HPyFunc_descrsetfunc)f)(ctx, _hconv(a0), _hconv(a1), _hconv(a2));
 }
 
 static int _hpy_call_INITPROC(void *f, intptr_t a0, intptr_t *a1, intptr_t a2, intptr_t a3)
 {
-    return (int)((HPyFunc_initproc)f)(&_hpy_pypy_ctx, _hconv(a0), (const HPy *)a1, (HPy_ssize_t)a2, _hconv(a3));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_INITPROC);
+    return (int)((HPyFunc_initproc)f)(ctx, _hconv(a0), (const HPy *)a1, (HPy_ssize_t)a2, _hconv(a3));
 }
 
 static intptr_t _hpy_call_NEWFUNC(void *f, intptr_t a0, intptr_t *a1, intptr_t a2, intptr_t a3)
 {
-    return ((HPyFunc_newfunc)f)(&_hpy_pypy_ctx, _hconv(a0), (const HPy *)a1, (HPy_ssize_t)a2, _hconv(a3))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_NEWFUNC);
+    return ((HPyFunc_newfunc)f)(ctx, _hconv(a0), (const HPy *)a1, (HPy_ssize_t)a2, _hconv(a3))._i;
 }
 
 static intptr_t _hpy_call_GETTER(void *f, intptr_t a0, void *a1)
 {
-    return ((HPyFunc_getter)f)(&_hpy_pypy_ctx, _hconv(a0), a1)._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_GETTER);
+    return ((HPyFunc_getter)f)(ctx, _hconv(a0), a1)._i;
 }
 
 static int _hpy_call_SETTER(void *f, intptr_t a0, intptr_t a1, void *a2)
 {
-    return (int)((HPyFunc_setter)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1), a2);
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_SETTER);
+    return (int)((HPyFunc_setter)f)(ctx, _hconv(a0), _hconv(a1), a2);
 }
 
 static int _hpy_call_OBJOBJPROC(void *f, intptr_t a0, intptr_t a1)
 {
-    return (int)((HPyFunc_objobjproc)f)(&_hpy_pypy_ctx, _hconv(a0), _hconv(a1));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_OBJOBJPROC);
+    return (int)((HPyFunc_objobjproc)f)(ctx, _hconv(a0), _hconv(a1));
 }
 
 static int _hpy_call_GETBUFFERPROC(void *f, intptr_t a0, HPy_buffer *a1, int a2)
 {
-    return (int)((HPyFunc_getbufferproc)f)(&_hpy_pypy_ctx, _hconv(a0), a1, a2);
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_GETBUFFERPROC);
+    return (int)((HPyFunc_getbufferproc)f)(ctx, _hconv(a0), a1, a2);
 }
 
 static void _hpy_call_RELEASEBUFFERPROC(void *f, intptr_t a0, HPy_buffer *a1)
 {
-    ((HPyFunc_releasebufferproc)f)(&_hpy_pypy_ctx, _hconv(a0), a1);
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_RELEASEBUFFERPROC);
+    ((HPyFunc_releasebufferproc)f)(ctx, _hconv(a0), a1);
 }
 
 static int _hpy_call_TRAVERSEPROC(void *f, void *a0, void *a1, void *a2)
@@ -1901,7 +1934,8 @@ static int _hpy_call_TRAVERSEPROC(void *f, void *a0, void *a1, void *a2)
 
 static void _hpy_call_DESTRUCTOR(void *f, intptr_t a0)
 {
-    ((HPyFunc_destructor)f)(&_hpy_pypy_ctx, _hconv(a0));
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_DESTRUCTOR);
+    ((HPyFunc_destructor)f)(ctx, _hconv(a0));
 }
 
 static void _hpy_call_DESTROYFUNC(void *f, void *a0)
@@ -1911,5 +1945,6 @@ static void _hpy_call_DESTROYFUNC(void *f, void *a0)
 
 static intptr_t _hpy_call_MOD_CREATE(void *f, intptr_t a0)
 {
-    return ((HPyFunc_mod_create)f)(&_hpy_pypy_ctx, _hconv(a0))._i;
+    HPyContext *ctx = _HPY_PYPY_CALL_CTX(f, HPyFunc_MOD_CREATE);
+    return ((HPyFunc_mod_create)f)(ctx, _hconv(a0))._i;
 }

@@ -5,6 +5,7 @@ are C adapters around ``extern "Python"`` callbacks (see autogen_ctx.c), and
 one helper per HPyFunc signature to call an extension's functions. setup.py
 builds it ahead of time (``cffi_modules``); on CPython only when cffi is there.
 """
+import glob
 import os
 
 import cffi
@@ -13,6 +14,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 INCLUDE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(HERE))), "include")
 if not os.path.isdir(INCLUDE):  # installed: the headers are package data
     INCLUDE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "include")
+# debug and trace mode: runtime-neutral C wrapping this runtime's context
+PACKAGE = os.path.dirname(os.path.dirname(HERE))
+DEBUG_SRC = os.path.join(PACKAGE, "debug", "src")
+TRACE_SRC = os.path.join(PACKAGE, "trace", "src")
 
 # The structs the Python side reads. "...;" lets the compiler supply the layout.
 CDEF_TYPES = """
@@ -48,7 +53,8 @@ void *_hpy_pypy_dlopen(const char *path);
 const char *_hpy_pypy_dlerror(void);
 void *_hpy_pypy_dlsym(void *lib, const char *name);
 uint32_t _hpy_pypy_call_version(void *f);
-void _hpy_pypy_call_init_ctx(void *f);
+void _hpy_pypy_call_init_ctx(void *f, HPyContext *ctx);
+HPyContext *_hpy_pypy_add_moded(void *symbol, int mode);
 HPyModuleDef *_hpy_pypy_call_init(void *f);
 void _hpy_pypy_call_capsule_destructor(void *f, const char *name, void *pointer, void *context);
 int _hpy_pypy_visit_fields(void *traverse, void *object, intptr_t *out, int max);
@@ -56,6 +62,34 @@ void *_hpy_pypy_alloc(size_t size, HPyCFunction destroy, HPyCFunction traverse);
 void _hpy_pypy_free(void *data);
 size_t _hpy_pypy_heap_in_use(void);
 extern "Python" void _hpy_pypy_flush_closes(intptr_t *queue, int n);
+
+typedef void (*_HPyTraceHook)(void *data, const char *name);
+HPyContext *hpy_trace_get_ctx(HPyContext *uctx);
+int hpy_trace_get_nfunc(void);
+const char *hpy_trace_get_func_name(int id);
+uint64_t hpy_trace_get_call_count(HPyContext *tctx, int id);
+uint64_t hpy_trace_get_duration_ns(HPyContext *tctx, int id);
+uint64_t hpy_trace_clock_resolution_ns(void);
+void hpy_trace_set_hooks(HPyContext *tctx, _HPyTraceHook on_enter, _HPyTraceHook on_exit, void *data);
+extern "Python" void _hpy_pypy_trace_enter(void *data, const char *name);
+extern "Python" void _hpy_pypy_trace_exit(void *data, const char *name);
+
+typedef struct { void *id; HPy uh; int is_closed; void *site; void *close_site;
+                 void *const *stack; int stack_len; size_t mem_size; ...; } hpy_debug_handle_info;
+HPyContext *hpy_debug_get_ctx(HPyContext *uctx);
+long hpy_debug_new_generation(void);
+size_t hpy_debug_open_handles(long gen, hpy_debug_handle_info *out, size_t max);
+size_t hpy_debug_closed_handles(long gen, hpy_debug_handle_info *out, size_t max);
+size_t hpy_debug_get_closed_handles_queue_max_size(void);
+void hpy_debug_set_closed_handles_queue_max_size(size_t size);
+size_t hpy_debug_get_protected_raw_data_max_size(void);
+void hpy_debug_set_protected_raw_data_max_size(size_t size);
+size_t hpy_debug_get_protected_raw_data_size(void);
+void hpy_debug_set_on_invalid_handle(HPy uh_callable);
+void hpy_debug_set_on_invalid_builder_handle(HPy uh_callable);
+int hpy_debug_get_stack_limit(void);
+void hpy_debug_set_stack_limit(int limit);
+size_t hpy_debug_describe_site(const void *address, char *buf, size_t size);
 int _hpy_pypy_flush_if_pending(void);
 void _hpy_pypy_set_structs(intptr_t *table, intptr_t n);
 """
@@ -63,13 +97,87 @@ void _hpy_pypy_set_structs(intptr_t *table, intptr_t n);
 SOURCE = """
 #define HPY_ABI_HYBRID  /* the universal headers, with Python.h already included by cffi */
 #include <dlfcn.h>
+#include <link.h>
 #ifdef __GLIBC__
 #  include <malloc.h>
 #endif
 #include "hpy.h"
+#include "hpy_debug.h"
+#include "hpy_trace.h"
 
 static struct _HPyContext_s _hpy_pypy_ctx;
 static HPyContext *_hpy_pypy_ctx_ptr(void) { return &_hpy_pypy_ctx; }
+
+/* Binaries loaded in debug or trace mode: the runtime calls an extension's
+ * functions itself (no trampolines), so each call looks up the context of
+ * the binary the function lives in. Universal-only processes skip the
+ * lookup: _hpy_pypy_nmoded stays 0. */
+typedef struct { uintptr_t lo, hi; HPyContext *ctx; int debug; } _hpy_pypy_moded_lib;
+#define _HPY_PYPY_MAX_MODED 256
+static _hpy_pypy_moded_lib _hpy_pypy_moded[_HPY_PYPY_MAX_MODED];
+static int _hpy_pypy_nmoded;
+
+/* f's context; in debug mode f becomes the debug layer's thunk, which takes
+ * this runtime's context and universal handles and gives f debug ones. */
+static HPyContext *_hpy_pypy_moded_ctx(void **f, HPyFunc_Signature sig)
+{
+    uintptr_t a = (uintptr_t)*f;
+    int i;
+    for (i = 0; i < _hpy_pypy_nmoded; i++) {
+        if (a >= _hpy_pypy_moded[i].lo && a < _hpy_pypy_moded[i].hi) {
+            if (!_hpy_pypy_moded[i].debug)
+                return _hpy_pypy_moded[i].ctx;
+            *f = (void *)hpy_debug_prepare_call(sig, (HPyCFunction)*f);
+            return &_hpy_pypy_ctx;
+        }
+    }
+    return &_hpy_pypy_ctx;
+}
+#define _HPY_PYPY_CALL_CTX(f, sig) \
+    (_hpy_pypy_nmoded ? _hpy_pypy_moded_ctx(&(f), (sig)) : &_hpy_pypy_ctx)
+
+typedef struct { uintptr_t addr, lo, hi; } _hpy_pypy_range;
+static int _hpy_pypy_find_range(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    _hpy_pypy_range *r = (_hpy_pypy_range *)arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    int i, hit = 0;
+    (void)size;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+        uintptr_t start, end;
+        if (p->p_type != PT_LOAD)
+            continue;
+        start = info->dlpi_addr + p->p_vaddr;
+        end = start + p->p_memsz;
+        lo = start < lo ? start : lo;
+        hi = end > hi ? end : hi;
+        hit |= r->addr >= start && r->addr < end;
+    }
+    if (!hit)
+        return 0;
+    r->lo = lo;
+    r->hi = hi;
+    return 1;
+}
+
+/* The context of the binary holding symbol, loaded in mode (1: debug,
+ * 2: trace); NULL when out of memory or too many such binaries. */
+static HPyContext *_hpy_pypy_add_moded(void *symbol, int mode)
+{
+    _hpy_pypy_range r = { (uintptr_t)symbol, 0, 0 };
+    HPyContext *ctx = mode == 1 ? hpy_debug_get_ctx(&_hpy_pypy_ctx) : hpy_trace_get_ctx(&_hpy_pypy_ctx);
+    _hpy_pypy_moded_lib *lib = &_hpy_pypy_moded[_hpy_pypy_nmoded];
+    if (ctx == NULL || _hpy_pypy_nmoded == _HPY_PYPY_MAX_MODED ||
+            !dl_iterate_phdr(_hpy_pypy_find_range, &r))
+        return NULL;
+    lib->lo = r.lo;
+    lib->hi = r.hi;
+    lib->ctx = ctx;
+    lib->debug = mode == 1;
+    _hpy_pypy_nmoded++;
+    return ctx;
+}
 
 /* HPy_Close of a handle is queued here: the slots are freed in one callback
  * when the queue is full and whenever an extension function returns to
@@ -123,7 +231,7 @@ static void *_hpy_pypy_dlopen(const char *path) { return dlopen(path, RTLD_NOW |
 static const char *_hpy_pypy_dlerror(void) { const char *e = dlerror(); return e ? e : "unknown error"; }
 static void *_hpy_pypy_dlsym(void *lib, const char *name) { return dlsym(lib, name); }
 static uint32_t _hpy_pypy_call_version(void *f) { return ((uint32_t (*)(void))f)(); }
-static void _hpy_pypy_call_init_ctx(void *f) { ((void (*)(HPyContext *))f)(&_hpy_pypy_ctx); }
+static void _hpy_pypy_call_init_ctx(void *f, HPyContext *ctx) { ((void (*)(HPyContext *))f)(ctx); }
 static HPyModuleDef *_hpy_pypy_call_init(void *f) { return ((HPyModuleDef *(*)(void))f)(); }
 static void _hpy_pypy_call_capsule_destructor(void *f, const char *name, void *pointer, void *context)
 {
@@ -200,7 +308,8 @@ with open(os.path.join(HERE, "autogen_cdef.h")) as _f:
     ffibuilder.cdef(CDEF_TYPES + _f.read())
 ffibuilder.set_source(
     "hpy_build._hpy_cffi", SOURCE,
-    include_dirs=[INCLUDE, HERE],
+    include_dirs=[INCLUDE, HERE, DEBUG_SRC, TRACE_SRC],
+    sources=sorted(glob.glob(os.path.join(DEBUG_SRC, "*.c")) + glob.glob(os.path.join(TRACE_SRC, "*.c"))),
     py_limited_api=False, define_macros=[("_CFFI_NO_LIMITED_API", None)],  # hybrid headers use Py_buffer
     extra_compile_args=["-Wno-unused-function", "-Wno-unused-parameter"],
 )

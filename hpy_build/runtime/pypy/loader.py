@@ -41,16 +41,13 @@ def _symbol(handle, prefix, short, name, path):
     return address
 
 
-_MODE_UNIVERSAL = 0
+_MODE_UNIVERSAL, _MODE_DEBUG, _MODE_TRACE = 0, 1, 2
 
 
 def load(name, path, fspath, spec, file_major, hybrid, error_class, mode=_MODE_UNIVERSAL):
     short = name.rpartition(".")[2]
-    if mode != _MODE_UNIVERSAL:
-        # The debug and trace contexts are runtime-neutral C, not yet bound here.
-        raise ImportError("debug and trace modes are not available on hpy-build's cffi runtime "
-                          "yet; load '%s' in universal mode (unset HPY), or use the C runtime "
-                          "on CPython" % name, name=name, path=path)
+    if mode not in (_MODE_UNIVERSAL, _MODE_DEBUG, _MODE_TRACE):
+        raise ValueError("unknown HPy mode %d" % mode)
     if hybrid:
         raise error_class("%s is a hybrid-ABI binary: it needs CPython's C API, which the "
                           "cffi runtime does not provide" % path, name=name, path=path)
@@ -91,7 +88,16 @@ def load(name, path, fspath, spec, file_major, hybrid, error_class, mode=_MODE_U
             "the filename and the major version requested by the HPy extension itself. Major "
             "version tag parsed from filename: %d. Requested version: %d.%d."
             % (name, path, file_major, major, minor))
-    lib._hpy_pypy_call_init_ctx(init_ctx)
+    ctx = lib._hpy_pypy_ctx_ptr()
+    if mode != _MODE_UNIVERSAL:
+        # hpy_build.universal maps a binary once per mode (a copy for a second one)
+        ctx = lib._hpy_pypy_add_moded(init_ctx, mode)
+        if ctx == _NULL:
+            raise ImportError("could not create the HPy %s context for '%s' (out of memory, or "
+                              "more than 256 binaries loaded in debug or trace mode)"
+                              % ("debug" if mode == _MODE_DEBUG else "trace", name),
+                              name=name, path=path)
+    lib._hpy_pypy_call_init_ctx(init_ctx, ctx)
     hpydef = lib._hpy_pypy_call_init(init)
     if hpydef == _NULL:
         raise ImportError("Error during loading of the HPy extension module at path '%s'. "
