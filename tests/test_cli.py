@@ -196,7 +196,7 @@ def test_backend_says_what_it_wrote(sample_wheels):
     assert re.search(r"hpy_sample-0\.1\.0-%s-%s-linux_x86_64\.whl \(cpython ABI: CPython %s on "
                      r"linux_x86_64; the one this interpreter installs\)" % (CP_TAG, CP_TAG, RUNNING),
                      lines[0]), lines
-    assert ("hpy_sample-0.1.0-py3-none-linux_x86_64.whl (universal ABI: every CPython 3.8-3.13 "
+    assert ("hpy_sample-0.1.0-py3-none-linux_x86_64.whl (universal ABI: every CPython 3.8-3.13 and PyPy "
             "on linux_x86_64 with hpy-build's runtime)") in lines[1], lines
 
 

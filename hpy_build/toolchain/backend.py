@@ -121,7 +121,7 @@ def _who_installs(wheel, abi, preferred):
     tags = parse_wheel_filename(wheel)[3]
     who = _interpreters({t.interpreter for t in tags}, None, {t.platform for t in tags})
     if abi in ("universal",):
-        who = who.replace("every Python 3", "every CPython 3.8-3.13") + " with hpy-build's runtime"
+        who = who.replace("every Python 3", "every CPython 3.8-3.13 and PyPy") + " with hpy-build's runtime"
     if abi == preferred:
         who += "; the one this interpreter installs"
     return who
