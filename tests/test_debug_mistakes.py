@@ -90,7 +90,8 @@ static HPy f_impl(HPyContext *ctx, HPy self, HPy arg)
     return HPy_Dup(ctx, ctx->h_None);
 }
 """ % which, probe="mod.f(1)\n")
-    assert_fatal(result, "HPy_Close of a handle the function does not own: <DebugHandle 0x",
+    assert_fatal(result, "Invalid usage of already closed handle: HPy_Close of a handle the "
+                 "function does not own: <DebugHandle 0x",
                  "(an argument)>, at %s: arguments and self are borrowed" % site(source, "MISTAKE"))
 
 
@@ -104,7 +105,8 @@ static HPy f_impl(HPyContext *ctx, HPy self)
     return HPy_Dup(ctx, ctx->h_None);
 }
 """)
-    assert_fatal(result, "HPy_Close of a context constant <DebugHandle 0x",
+    assert_fatal(result, "Invalid usage of already closed handle: HPy_Close of a context "
+                 "constant <DebugHandle 0x",
                  "(a context constant)>, at %s: ctx->h_* handles are borrowed and never closed"
                  % site(source, "MISTAKE"))
 
@@ -134,8 +136,8 @@ static HPy f_impl(HPyContext *ctx, HPy self)
     return ctx->h_None;
 }
 """)
-    assert_fatal(result, "in f_impl returned <DebugHandle 0x",
-                 "(a context constant)> without HPy_Dup")
+    assert_fatal(result, "Invalid usage of already closed handle: ",
+                 "in f_impl returned <DebugHandle 0x", "(a context constant)> without HPy_Dup")
 
 
 def test_returning_an_argument_without_dup(hpy_compiler, tmp_path):
@@ -147,7 +149,8 @@ static HPy f_impl(HPyContext *ctx, HPy self, HPy arg)
     return arg;
 }
 """, probe="mod.f(1)\n")
-    assert_fatal(result, "in f_impl returned <DebugHandle 0x", "(an argument)> without HPy_Dup")
+    assert_fatal(result, "Invalid usage of already closed handle: ",
+                 "in f_impl returned <DebugHandle 0x", "(an argument)> without HPy_Dup")
 
 
 @pytest.mark.parametrize("kind, after", [("List", "Build"), ("Tuple", "Cancel")])
