@@ -354,6 +354,8 @@ static HPy f_impl(HPyContext *ctx, HPy self)
      "HPyUnicode_Substring arg 1 must be a Unicode object", "bytes"),
     ("HPyUnicode_FromString(ctx, HPyType_GetName(ctx, args[0]))", "'x', 0",
      "HPyType_GetName arg must be a type", "str"),
+    ("HPy_Call(ctx, args[0], args, 0, args[1])", "print, ['end']",
+     "HPy_Call arg 'kwnames' must be a tuple object or HPy_NULL", "list"),
 ])
 def test_argument_of_the_wrong_type(hpy_compiler, tmp_path, call, args, message, got):
     # undefined behaviour in the CPython ABI: HPy 0.9's words, then where and what

@@ -526,7 +526,7 @@ static size_t call_nargs(HPyContext *uctx, size_t nargs, HPy ukwnames)
 {
     HPy_ssize_t nkw = HPy_IsNull(ukwnames) ? 0 : uctx->ctx_Length(uctx, ukwnames);
     if (nkw < 0) {
-        uctx->ctx_Err_Clear(uctx);  /* not a tuple: the universal call reports it */
+        uctx->ctx_Err_Clear(uctx);  /* checked before: cannot happen */
         nkw = 0;
     }
     return (nargs & ~((size_t)1 << (8 * sizeof(size_t) - 1))) + (size_t)nkw;
@@ -537,6 +537,8 @@ HPy debug_ctx_Call(HPyContext *dctx, HPy callable, const HPy *args, size_t nargs
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy ucallable = DH_UNWRAP(callable, "HPy_Call"), ukw = DH_UNWRAP(kwnames, "HPy_Call");
     HPy small[16], *u, res;
+    DH_REQUIRE_TYPE(ukw, uctx->h_TupleType,
+                    "HPy_Call arg 'kwnames' must be a tuple object or HPy_NULL");
     u = UNWRAP_ARRAY(args, call_nargs(uctx, nargs, ukw), small, "HPy_Call");
     if (u == NULL)
         return no_memory(uctx);
@@ -553,6 +555,8 @@ HPy debug_ctx_CallMethod(HPyContext *dctx, HPy name, const HPy *args, size_t nar
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy uname = DH_UNWRAP(name, "HPy_CallMethod"), ukw = DH_UNWRAP(kwnames, "HPy_CallMethod");
     HPy small[16], *u, res;
+    DH_REQUIRE_TYPE(ukw, uctx->h_TupleType,
+                    "HPy_CallMethod arg 'kwnames' must be a tuple object or HPy_NULL");
     u = UNWRAP_ARRAY(args, call_nargs(uctx, nargs, ukw), small, "HPy_CallMethod");
     if (u == NULL)
         return no_memory(uctx);
