@@ -90,7 +90,8 @@ static HPy f_impl(HPyContext *ctx, HPy self, HPy arg)
     return HPy_Dup(ctx, ctx->h_None);
 }
 """ % which, probe="mod.f(1)\n")
-    assert_fatal(result, "HPy_Close of a handle the function does not own: <DebugHandle 0x",
+    assert_fatal(result, "Invalid usage of already closed handle: HPy_Close of a handle the "
+                 "function does not own: <DebugHandle 0x",
                  "(an argument)>, at %s: arguments and self are borrowed" % site(source, "MISTAKE"))
 
 
@@ -104,7 +105,8 @@ static HPy f_impl(HPyContext *ctx, HPy self)
     return HPy_Dup(ctx, ctx->h_None);
 }
 """)
-    assert_fatal(result, "HPy_Close of a context constant <DebugHandle 0x",
+    assert_fatal(result, "Invalid usage of already closed handle: HPy_Close of a context "
+                 "constant <DebugHandle 0x",
                  "(a context constant)>, at %s: ctx->h_* handles are borrowed and never closed"
                  % site(source, "MISTAKE"))
 
@@ -134,8 +136,8 @@ static HPy f_impl(HPyContext *ctx, HPy self)
     return ctx->h_None;
 }
 """)
-    assert_fatal(result, "in f_impl returned <DebugHandle 0x",
-                 "(a context constant)> without HPy_Dup")
+    assert_fatal(result, "Invalid usage of already closed handle: ",
+                 "in f_impl returned <DebugHandle 0x", "(a context constant)> without HPy_Dup")
 
 
 def test_returning_an_argument_without_dup(hpy_compiler, tmp_path):
@@ -147,7 +149,8 @@ static HPy f_impl(HPyContext *ctx, HPy self, HPy arg)
     return arg;
 }
 """, probe="mod.f(1)\n")
-    assert_fatal(result, "in f_impl returned <DebugHandle 0x", "(an argument)> without HPy_Dup")
+    assert_fatal(result, "Invalid usage of already closed handle: ",
+                 "in f_impl returned <DebugHandle 0x", "(an argument)> without HPy_Dup")
 
 
 @pytest.mark.parametrize("kind, after", [("List", "Build"), ("Tuple", "Cancel")])
@@ -338,3 +341,93 @@ static HPy f_impl(HPyContext *ctx, HPy self)
            "mod.f()\nprint(len(seen))\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "2\n"
+
+
+@pytest.mark.parametrize("call, args, message, got", [
+    ("HPyBool_FromLong(ctx, HPy_TypeCheck(ctx, args[0], args[1]))", "1, 'x'",
+     "HPy_TypeCheck arg 2 must be a type", "str"),
+    ("HPyBool_FromLong(ctx, HPyType_IsSubtype(ctx, args[0], args[1]))", "'x', str",
+     "HPyType_IsSubtype arg 1 must be a type", "str"),
+    ("HPyBool_FromLong(ctx, HPyType_IsSubtype(ctx, args[0], args[1]))", "bool, 2",
+     "HPyType_IsSubtype arg 2 must be a type", "int"),
+    ("HPyUnicode_Substring(ctx, args[0], 0, 1)", "b'x', 0",
+     "HPyUnicode_Substring arg 1 must be a Unicode object", "bytes"),
+    ("HPyUnicode_FromString(ctx, HPyType_GetName(ctx, args[0]))", "'x', 0",
+     "HPyType_GetName arg must be a type", "str"),
+    ("HPy_Call(ctx, args[0], args, 0, args[1])", "print, ['end']",
+     "HPy_Call arg 'kwnames' must be a tuple object or HPy_NULL", "list"),
+])
+def test_argument_of_the_wrong_type(hpy_compiler, tmp_path, call, args, message, got):
+    # undefined behaviour in the CPython ABI: HPy 0.9's words, then where and what
+    source, result = run(hpy_compiler, tmp_path, r"""
+HPyDef_METH(f, "f", HPyFunc_VARARGS)
+static HPy f_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self; (void)nargs;
+    return %s;   /* MISTAKE */
+}
+""" % call, probe="mod.f(%s)\n" % args)
+    assert_fatal(result, "%s, at %s (got a '%s' object)" % (message, site(source, "MISTAKE"), got))
+
+
+def test_right_types_pass_the_checks(hpy_compiler, tmp_path):
+    source, result = run(hpy_compiler, tmp_path, r"""
+HPyDef_METH(f, "f", HPyFunc_VARARGS)
+static HPy f_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    (void)self; (void)nargs;
+    int ok = HPy_TypeCheck(ctx, args[0], args[1]) && HPyType_IsSubtype(ctx, args[1], args[1]);
+    HPy sub = HPyUnicode_Substring(ctx, args[0], 0, 2);
+    HPy name = HPyUnicode_FromString(ctx, HPyType_GetName(ctx, args[1]));
+    HPy res = HPy_BuildValue(ctx, "(iOO)", ok, sub, name);
+    HPy_Close(ctx, sub);
+    HPy_Close(ctx, name);
+    return res;
+}
+""", probe="print(mod.f('xyz', str))\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "(1, 'xy', 'str')\n"
+
+
+def test_as_struct_of_another_shape(hpy_compiler, tmp_path):
+    source, result = run(hpy_compiler, tmp_path, r"""
+typedef struct { long value; } PointObject;
+/* not the shape of the spec (Object) */
+HPyType_HELPERS(PointObject, HPyType_BuiltinShape_Long)   /* MISTAKE */
+static HPyType_Spec Point_spec = { .name = "mistake.Point", .basicsize = sizeof(PointObject) };
+
+HPyDef_METH(f, "f", HPyFunc_NOARGS)
+static HPy f_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    HPy t = HPyType_FromSpec(ctx, &Point_spec, NULL);
+    HPy p = HPy_Call(ctx, t, NULL, 0, HPy_NULL);
+    long v = PointObject_AsStruct(ctx, p)->value;
+    HPy_Close(ctx, p);
+    HPy_Close(ctx, t);
+    return HPyLong_FromLong(ctx, v);
+}
+""")
+    assert_fatal(result, "Invalid usage of _HPy_AsStruct_Long. Expected shape "
+                 "HPyType_BuiltinShape_Long but got HPyType_BuiltinShape_Object, at %s"
+                 % site(source, "MISTAKE", "PointObject_AsStruct"))
+
+
+def test_context_kept_across_a_call_into_python(hpy_compiler, tmp_path):
+    # the outer call's context is not valid while Python code it calls runs
+    source, result = run(hpy_compiler, tmp_path, r"""
+static HPyContext *kept;
+
+HPyDef_METH(f, "f", HPyFunc_O)
+static HPy f_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    if (HPy_Is(ctx, arg, ctx->h_None))
+        return HPy_Dup(kept, ctx->h_None);   /* MISTAKE */
+    kept = ctx;
+    return HPy_CallTupleDict(ctx, arg, HPy_NULL, HPy_NULL);
+}
+""", probe="print(mod.f(lambda: 42))\nmod.f(lambda: mod.f(None))\n")
+    assert result.stdout == "42\n"
+    assert_fatal(result, "Error: Wrong HPy Context! The HPyContext 0x",
+                 "used at %s was kept from an earlier call" % site(source, "MISTAKE"))

@@ -26,6 +26,18 @@ HAND_WRITTEN = {
     "HPyUnicode_AsUTF8AndSize", "HPyBytes_AsString", "HPyBytes_AS_STRING",
     "_HPy_CallRealFunctionFromTrampoline", "HPyType_FromSpec", "HPyContextVar_Get",
     "HPy_Call", "HPy_CallMethod", "HPyTuple_FromArray", "HPyType_GenericNew",
+    "HPyType_GetName",
+}
+
+# Argument checks HPy 0.9's debug mode makes (its words, as a fatal error: a
+# wrong type here is undefined behaviour in the CPython ABI): handle parameter,
+# the context's type it must be an instance of, the message.
+TYPE_CHECKS = {
+    "HPy_TypeCheck": [("type", "h_TypeType", "HPy_TypeCheck arg 2 must be a type")],
+    "HPyType_IsSubtype": [("sub", "h_TypeType", "HPyType_IsSubtype arg 1 must be a type"),
+                          ("type", "h_TypeType", "HPyType_IsSubtype arg 2 must be a type")],
+    "HPyUnicode_Substring": [("str", "h_UnicodeType",
+                              "HPyUnicode_Substring arg 1 must be a Unicode object")],
 }
 
 # Parameter types that hold no handle: passed through unchanged.
@@ -38,6 +50,10 @@ _PLAIN = {"int", "int32_t", "uint32_t", "int64_t", "uint64_t", "size_t", "HPy_ss
 
 def _decl(ctype, name):
     return ctype + name if ctype.endswith("*") else "%s %s" % (ctype, name)
+
+
+def sep_of(ctype):
+    return "" if ctype.endswith("*") else " "
 
 
 def _wrapper(func):
@@ -53,18 +69,30 @@ def _wrapper(func):
                 raise ValueError("%s: parameter %s of type %s needs a hand-written debug wrapper"
                                  % (func.public_name, p.name, p.type))
             args.append(p.cname)
+    for pname, type_name, message in TYPE_CHECKS.get(func.public_name, ()):
+        body.append("DH_REQUIRE_TYPE(u_%s, uctx->%s, \"%s\");" % (pname, type_name, message))
+    if func.public_name.startswith("_HPy_AsStruct_"):
+        shape = func.public_name[len("_HPy_AsStruct_"):]
+        body.append("DH_REQUIRE_SHAPE(u_h, HPyType_BuiltinShape_%s);" % shape)
     call = "uctx->%s(%s)" % (func.ctx_name, ", ".join(args))
     ret = func.ctx_return_type
+    # the context is not valid while the universal call runs: Python code it
+    # runs may call the extension, which must not use this (outer) context
+    body.append("_hpy_debug_suspend(dctx);")
     if ret == "HPy":
         body.append("HPy u_result = %s;" % call)
+        body.append("_hpy_debug_resume(dctx);")
         body.append("return DH_OPEN(u_result);")
     elif ret == "void":
         body.append(call + ";")
+        body.append("_hpy_debug_resume(dctx);")
     else:
         if ret not in _PLAIN and ret not in ("HPy_hash_t", "HPy_UCS4", "HPyType_BuiltinShape"):
             raise ValueError("%s returns %s: needs a hand-written debug wrapper" % (func.public_name, ret))
-        body.append("return %s;" % call)
-    sep = "" if ret.endswith("*") else " "
+        body.append("%s%sresult = %s;" % (ret, sep_of(ret), call))
+        body.append("_hpy_debug_resume(dctx);")
+        body.append("return result;")
+    sep = sep_of(ret)
     head = "static %s%sdebug_%s(%s)" % (ret, sep, func.ctx_name, ", ".join(params))
     return [head, "{"] + ["    " + line for line in body] + ["}", ""]
 

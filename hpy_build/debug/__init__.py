@@ -49,14 +49,48 @@ def describe_site(address):
 class DebugHandle:
     """One handle an extension holds (or held) in debug mode."""
 
+    # A view of the C handle, as in HPy 0.9: the handle may be closed, or
+    # reused for another object once it leaves the closed-handle queue.
+
     def __init__(self, record):
-        (self.id, self._obj, self.is_closed, self._site, self._close_site, self._stack,
-         self.raw_data_size) = record
+        self.id = record[0]
+
+    def _state(self):
+        return _runtime()._debug_handle(self.id)
+
+    @property
+    def _obj(self):
+        return self._state()[1]
+
+    @property
+    def is_closed(self):
+        return bool(self._state()[2])
+
+    @property
+    def _site(self):
+        return self._state()[3]
+
+    @property
+    def _close_site(self):
+        return self._state()[4]
+
+    @property
+    def _stack(self):
+        return self._state()[5]
+
+    @property
+    def raw_data_size(self):
+        """Bytes of the const char * result this handle keeps (with the NUL), or -1."""
+        return self._state()[6]
 
     @property
     def obj(self):
         """The object the handle points to (None once it is closed)."""
         return self._obj
+
+    def _force_close(self):
+        """HPy_Close on this handle, as the extension would. For tests."""
+        _runtime()._debug_force_close(self.id)
 
     @property
     def site(self):

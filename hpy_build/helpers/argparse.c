@@ -14,7 +14,8 @@
  *   p  int, the truth value of any object
  *   s  const char *, UTF-8 of a str without NUL characters; valid as long as
  *      the argument's handle is (for values from a dict, see below)
- *   O  HPy; borrowed from `args`, or (keywords from a dict) owned by the tracker
+ *   O  HPy; borrowed from `args` (HPyArg_Parse), or owned by the tracker (the
+ *      keyword variants, as in HPy 0.9)
  * Markers:
  *   |  the units after it are optional: their outputs are left untouched
  *   $  (keywords only) the units after it are keyword-only, and optional
@@ -691,6 +692,16 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                 goto error;
             }
             owned = 0;
+        }
+        /* As in HPy 0.9, an 'O' output is the tracker's own handle even when
+         * it comes from `args`: valid until HPyTracker_Close, whatever the
+         * caller does with the handles it passed (debug mode checks this). */
+        else if (!owned && ht != NULL && *p == 'O' && !HPy_IsNull(arg)) {
+            arg = HPy_Dup(ctx, arg);
+            if (HPyTracker_Add(ctx, *ht, arg) < 0) {
+                HPy_Close(ctx, arg);
+                goto error;
+            }
         }
         ok = convert_unit(ctx, *p, arg, ap, &fi);
         if (owned)

@@ -28,6 +28,7 @@ HPy debug_ctx_Field_Load(HPyContext *dctx, HPy source_object, HPyField source_fi
 void debug_ctx_Global_Store(HPyContext *dctx, HPyGlobal *global, HPy h);
 HPy debug_ctx_Global_Load(HPyContext *dctx, HPyGlobal global);
 int32_t debug_ctx_ContextVar_Get(HPyContext *dctx, HPy context_var, HPy default_value, HPy *result);
+const char *debug_ctx_Type_GetName(HPyContext *dctx, HPy type);
 HPy debug_ctx_Call(HPyContext *dctx, HPy callable, const HPy *args, size_t nargs, HPy kwnames);
 HPy debug_ctx_CallMethod(HPyContext *dctx, HPy name, const HPy *args, size_t nargs, HPy kwnames);
 

@@ -6,42 +6,54 @@
 static HPy debug_ctx_Long_FromInt32_t(HPyContext *dctx, int32_t value)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Long_FromInt32_t(uctx, value);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Long_FromUInt32_t(HPyContext *dctx, uint32_t value)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Long_FromUInt32_t(uctx, value);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Long_FromInt64_t(HPyContext *dctx, int64_t v)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Long_FromInt64_t(uctx, v);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Long_FromUInt64_t(HPyContext *dctx, uint64_t v)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Long_FromUInt64_t(uctx, v);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Long_FromSize_t(HPyContext *dctx, size_t value)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Long_FromSize_t(uctx, value);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Long_FromSsize_t(HPyContext *dctx, HPy_ssize_t value)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Long_FromSsize_t(uctx, value);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -49,76 +61,108 @@ static int32_t debug_ctx_Long_AsInt32_t(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyLong_AsInt32_t");
-    return uctx->ctx_Long_AsInt32_t(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    int32_t result = uctx->ctx_Long_AsInt32_t(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static uint32_t debug_ctx_Long_AsUInt32_t(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyLong_AsUInt32_t");
-    return uctx->ctx_Long_AsUInt32_t(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    uint32_t result = uctx->ctx_Long_AsUInt32_t(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static uint32_t debug_ctx_Long_AsUInt32_tMask(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyLong_AsUInt32_tMask");
-    return uctx->ctx_Long_AsUInt32_tMask(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    uint32_t result = uctx->ctx_Long_AsUInt32_tMask(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int64_t debug_ctx_Long_AsInt64_t(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyLong_AsInt64_t");
-    return uctx->ctx_Long_AsInt64_t(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    int64_t result = uctx->ctx_Long_AsInt64_t(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static uint64_t debug_ctx_Long_AsUInt64_t(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyLong_AsUInt64_t");
-    return uctx->ctx_Long_AsUInt64_t(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    uint64_t result = uctx->ctx_Long_AsUInt64_t(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static uint64_t debug_ctx_Long_AsUInt64_tMask(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyLong_AsUInt64_tMask");
-    return uctx->ctx_Long_AsUInt64_tMask(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    uint64_t result = uctx->ctx_Long_AsUInt64_tMask(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static size_t debug_ctx_Long_AsSize_t(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyLong_AsSize_t");
-    return uctx->ctx_Long_AsSize_t(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    size_t result = uctx->ctx_Long_AsSize_t(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy_ssize_t debug_ctx_Long_AsSsize_t(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyLong_AsSsize_t");
-    return uctx->ctx_Long_AsSsize_t(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    HPy_ssize_t result = uctx->ctx_Long_AsSsize_t(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void *debug_ctx_Long_AsVoidPtr(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyLong_AsVoidPtr");
-    return uctx->ctx_Long_AsVoidPtr(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    void *result = uctx->ctx_Long_AsVoidPtr(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static double debug_ctx_Long_AsDouble(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyLong_AsDouble");
-    return uctx->ctx_Long_AsDouble(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    double result = uctx->ctx_Long_AsDouble(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Float_FromDouble(HPyContext *dctx, double v)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Float_FromDouble(uctx, v);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -126,13 +170,18 @@ static double debug_ctx_Float_AsDouble(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyFloat_AsDouble");
-    return uctx->ctx_Float_AsDouble(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    double result = uctx->ctx_Float_AsDouble(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Bool_FromBool(HPyContext *dctx, bool v)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Bool_FromBool(uctx, v);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -140,14 +189,20 @@ static HPy_ssize_t debug_ctx_Length(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPy_Length");
-    return uctx->ctx_Length(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    HPy_ssize_t result = uctx->ctx_Length(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_Number_Check(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyNumber_Check");
-    return uctx->ctx_Number_Check(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Number_Check(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Add(HPyContext *dctx, HPy h1, HPy h2)
@@ -155,7 +210,9 @@ static HPy debug_ctx_Add(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Add");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_Add");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Add(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -164,7 +221,9 @@ static HPy debug_ctx_Subtract(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Subtract");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_Subtract");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Subtract(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -173,7 +232,9 @@ static HPy debug_ctx_Multiply(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Multiply");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_Multiply");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Multiply(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -182,7 +243,9 @@ static HPy debug_ctx_MatrixMultiply(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_MatrixMultiply");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_MatrixMultiply");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_MatrixMultiply(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -191,7 +254,9 @@ static HPy debug_ctx_FloorDivide(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_FloorDivide");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_FloorDivide");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_FloorDivide(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -200,7 +265,9 @@ static HPy debug_ctx_TrueDivide(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_TrueDivide");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_TrueDivide");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_TrueDivide(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -209,7 +276,9 @@ static HPy debug_ctx_Remainder(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Remainder");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_Remainder");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Remainder(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -218,7 +287,9 @@ static HPy debug_ctx_Divmod(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Divmod");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_Divmod");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Divmod(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -228,7 +299,9 @@ static HPy debug_ctx_Power(HPyContext *dctx, HPy h1, HPy h2, HPy h3)
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Power");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_Power");
     HPy u_h3 = DH_UNWRAP(h3, "HPy_Power");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Power(uctx, u_h1, u_h2, u_h3);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -236,7 +309,9 @@ static HPy debug_ctx_Negative(HPyContext *dctx, HPy h1)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Negative");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Negative(uctx, u_h1);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -244,7 +319,9 @@ static HPy debug_ctx_Positive(HPyContext *dctx, HPy h1)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Positive");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Positive(uctx, u_h1);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -252,7 +329,9 @@ static HPy debug_ctx_Absolute(HPyContext *dctx, HPy h1)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Absolute");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Absolute(uctx, u_h1);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -260,7 +339,9 @@ static HPy debug_ctx_Invert(HPyContext *dctx, HPy h1)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Invert");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Invert(uctx, u_h1);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -269,7 +350,9 @@ static HPy debug_ctx_Lshift(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Lshift");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_Lshift");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Lshift(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -278,7 +361,9 @@ static HPy debug_ctx_Rshift(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Rshift");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_Rshift");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Rshift(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -287,7 +372,9 @@ static HPy debug_ctx_And(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_And");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_And");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_And(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -296,7 +383,9 @@ static HPy debug_ctx_Xor(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Xor");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_Xor");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Xor(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -305,7 +394,9 @@ static HPy debug_ctx_Or(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Or");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_Or");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Or(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -313,7 +404,9 @@ static HPy debug_ctx_Index(HPyContext *dctx, HPy h1)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Index");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Index(uctx, u_h1);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -321,7 +414,9 @@ static HPy debug_ctx_Long(HPyContext *dctx, HPy h1)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Long");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Long(uctx, u_h1);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -329,7 +424,9 @@ static HPy debug_ctx_Float(HPyContext *dctx, HPy h1)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_Float");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Float(uctx, u_h1);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -338,7 +435,9 @@ static HPy debug_ctx_InPlaceAdd(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceAdd");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceAdd");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceAdd(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -347,7 +446,9 @@ static HPy debug_ctx_InPlaceSubtract(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceSubtract");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceSubtract");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceSubtract(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -356,7 +457,9 @@ static HPy debug_ctx_InPlaceMultiply(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceMultiply");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceMultiply");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceMultiply(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -365,7 +468,9 @@ static HPy debug_ctx_InPlaceMatrixMultiply(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceMatrixMultiply");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceMatrixMultiply");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceMatrixMultiply(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -374,7 +479,9 @@ static HPy debug_ctx_InPlaceFloorDivide(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceFloorDivide");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceFloorDivide");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceFloorDivide(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -383,7 +490,9 @@ static HPy debug_ctx_InPlaceTrueDivide(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceTrueDivide");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceTrueDivide");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceTrueDivide(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -392,7 +501,9 @@ static HPy debug_ctx_InPlaceRemainder(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceRemainder");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceRemainder");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceRemainder(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -402,7 +513,9 @@ static HPy debug_ctx_InPlacePower(HPyContext *dctx, HPy h1, HPy h2, HPy h3)
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlacePower");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlacePower");
     HPy u_h3 = DH_UNWRAP(h3, "HPy_InPlacePower");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlacePower(uctx, u_h1, u_h2, u_h3);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -411,7 +524,9 @@ static HPy debug_ctx_InPlaceLshift(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceLshift");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceLshift");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceLshift(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -420,7 +535,9 @@ static HPy debug_ctx_InPlaceRshift(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceRshift");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceRshift");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceRshift(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -429,7 +546,9 @@ static HPy debug_ctx_InPlaceAnd(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceAnd");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceAnd");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceAnd(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -438,7 +557,9 @@ static HPy debug_ctx_InPlaceXor(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceXor");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceXor");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceXor(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -447,7 +568,9 @@ static HPy debug_ctx_InPlaceOr(HPyContext *dctx, HPy h1, HPy h2)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h1 = DH_UNWRAP(h1, "HPy_InPlaceOr");
     HPy u_h2 = DH_UNWRAP(h2, "HPy_InPlaceOr");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_InPlaceOr(uctx, u_h1, u_h2);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -455,7 +578,10 @@ static int debug_ctx_Callable_Check(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyCallable_Check");
-    return uctx->ctx_Callable_Check(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Callable_Check(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_CallTupleDict(HPyContext *dctx, HPy callable, HPy args, HPy kw)
@@ -464,21 +590,27 @@ static HPy debug_ctx_CallTupleDict(HPyContext *dctx, HPy callable, HPy args, HPy
     HPy u_callable = DH_UNWRAP(callable, "HPy_CallTupleDict");
     HPy u_args = DH_UNWRAP(args, "HPy_CallTupleDict");
     HPy u_kw = DH_UNWRAP(kw, "HPy_CallTupleDict");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_CallTupleDict(uctx, u_callable, u_args, u_kw);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static void debug_ctx_FatalError(HPyContext *dctx, const char *message)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     uctx->ctx_FatalError(uctx, message);
+    _hpy_debug_resume(dctx);
 }
 
 static void debug_ctx_Err_SetString(HPyContext *dctx, HPy h_type, const char *utf8_message)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h_type = DH_UNWRAP(h_type, "HPyErr_SetString");
+    _hpy_debug_suspend(dctx);
     uctx->ctx_Err_SetString(uctx, u_h_type, utf8_message);
+    _hpy_debug_resume(dctx);
 }
 
 static void debug_ctx_Err_SetObject(HPyContext *dctx, HPy h_type, HPy h_value)
@@ -486,14 +618,18 @@ static void debug_ctx_Err_SetObject(HPyContext *dctx, HPy h_type, HPy h_value)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h_type = DH_UNWRAP(h_type, "HPyErr_SetObject");
     HPy u_h_value = DH_UNWRAP(h_value, "HPyErr_SetObject");
+    _hpy_debug_suspend(dctx);
     uctx->ctx_Err_SetObject(uctx, u_h_type, u_h_value);
+    _hpy_debug_resume(dctx);
 }
 
 static HPy debug_ctx_Err_SetFromErrnoWithFilename(HPyContext *dctx, HPy h_type, const char *filename_fsencoded)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h_type = DH_UNWRAP(h_type, "HPyErr_SetFromErrnoWithFilename");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Err_SetFromErrnoWithFilename(uctx, u_h_type, filename_fsencoded);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -503,32 +639,44 @@ static void debug_ctx_Err_SetFromErrnoWithFilenameObjects(HPyContext *dctx, HPy 
     HPy u_h_type = DH_UNWRAP(h_type, "HPyErr_SetFromErrnoWithFilenameObjects");
     HPy u_filename1 = DH_UNWRAP(filename1, "HPyErr_SetFromErrnoWithFilenameObjects");
     HPy u_filename2 = DH_UNWRAP(filename2, "HPyErr_SetFromErrnoWithFilenameObjects");
+    _hpy_debug_suspend(dctx);
     uctx->ctx_Err_SetFromErrnoWithFilenameObjects(uctx, u_h_type, u_filename1, u_filename2);
+    _hpy_debug_resume(dctx);
 }
 
 static int debug_ctx_Err_Occurred(HPyContext *dctx)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
-    return uctx->ctx_Err_Occurred(uctx);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Err_Occurred(uctx);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_Err_ExceptionMatches(HPyContext *dctx, HPy exc)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_exc = DH_UNWRAP(exc, "HPyErr_ExceptionMatches");
-    return uctx->ctx_Err_ExceptionMatches(uctx, u_exc);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Err_ExceptionMatches(uctx, u_exc);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void debug_ctx_Err_NoMemory(HPyContext *dctx)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     uctx->ctx_Err_NoMemory(uctx);
+    _hpy_debug_resume(dctx);
 }
 
 static void debug_ctx_Err_Clear(HPyContext *dctx)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     uctx->ctx_Err_Clear(uctx);
+    _hpy_debug_resume(dctx);
 }
 
 static HPy debug_ctx_Err_NewException(HPyContext *dctx, const char *utf8_name, HPy base, HPy dict)
@@ -536,7 +684,9 @@ static HPy debug_ctx_Err_NewException(HPyContext *dctx, const char *utf8_name, H
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_base = DH_UNWRAP(base, "HPyErr_NewException");
     HPy u_dict = DH_UNWRAP(dict, "HPyErr_NewException");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Err_NewException(uctx, utf8_name, u_base, u_dict);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -545,7 +695,9 @@ static HPy debug_ctx_Err_NewExceptionWithDoc(HPyContext *dctx, const char *utf8_
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_base = DH_UNWRAP(base, "HPyErr_NewExceptionWithDoc");
     HPy u_dict = DH_UNWRAP(dict, "HPyErr_NewExceptionWithDoc");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Err_NewExceptionWithDoc(uctx, utf8_name, utf8_doc, u_base, u_dict);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -553,21 +705,29 @@ static int debug_ctx_Err_WarnEx(HPyContext *dctx, HPy category, const char *utf8
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_category = DH_UNWRAP(category, "HPyErr_WarnEx");
-    return uctx->ctx_Err_WarnEx(uctx, u_category, utf8_message, stack_level);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Err_WarnEx(uctx, u_category, utf8_message, stack_level);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void debug_ctx_Err_WriteUnraisable(HPyContext *dctx, HPy obj)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPyErr_WriteUnraisable");
+    _hpy_debug_suspend(dctx);
     uctx->ctx_Err_WriteUnraisable(uctx, u_obj);
+    _hpy_debug_resume(dctx);
 }
 
 static int debug_ctx_IsTrue(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPy_IsTrue");
-    return uctx->ctx_IsTrue(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_IsTrue(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_GetAttr(HPyContext *dctx, HPy obj, HPy name)
@@ -575,7 +735,9 @@ static HPy debug_ctx_GetAttr(HPyContext *dctx, HPy obj, HPy name)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_GetAttr");
     HPy u_name = DH_UNWRAP(name, "HPy_GetAttr");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_GetAttr(uctx, u_obj, u_name);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -583,7 +745,9 @@ static HPy debug_ctx_GetAttr_s(HPyContext *dctx, HPy obj, const char *utf8_name)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_GetAttr_s");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_GetAttr_s(uctx, u_obj, utf8_name);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -592,14 +756,20 @@ static int debug_ctx_HasAttr(HPyContext *dctx, HPy obj, HPy name)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_HasAttr");
     HPy u_name = DH_UNWRAP(name, "HPy_HasAttr");
-    return uctx->ctx_HasAttr(uctx, u_obj, u_name);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_HasAttr(uctx, u_obj, u_name);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_HasAttr_s(HPyContext *dctx, HPy obj, const char *utf8_name)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_HasAttr_s");
-    return uctx->ctx_HasAttr_s(uctx, u_obj, utf8_name);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_HasAttr_s(uctx, u_obj, utf8_name);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_SetAttr(HPyContext *dctx, HPy obj, HPy name, HPy value)
@@ -608,7 +778,10 @@ static int debug_ctx_SetAttr(HPyContext *dctx, HPy obj, HPy name, HPy value)
     HPy u_obj = DH_UNWRAP(obj, "HPy_SetAttr");
     HPy u_name = DH_UNWRAP(name, "HPy_SetAttr");
     HPy u_value = DH_UNWRAP(value, "HPy_SetAttr");
-    return uctx->ctx_SetAttr(uctx, u_obj, u_name, u_value);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_SetAttr(uctx, u_obj, u_name, u_value);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_SetAttr_s(HPyContext *dctx, HPy obj, const char *utf8_name, HPy value)
@@ -616,7 +789,10 @@ static int debug_ctx_SetAttr_s(HPyContext *dctx, HPy obj, const char *utf8_name,
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_SetAttr_s");
     HPy u_value = DH_UNWRAP(value, "HPy_SetAttr_s");
-    return uctx->ctx_SetAttr_s(uctx, u_obj, utf8_name, u_value);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_SetAttr_s(uctx, u_obj, utf8_name, u_value);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_GetItem(HPyContext *dctx, HPy obj, HPy key)
@@ -624,7 +800,9 @@ static HPy debug_ctx_GetItem(HPyContext *dctx, HPy obj, HPy key)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_GetItem");
     HPy u_key = DH_UNWRAP(key, "HPy_GetItem");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_GetItem(uctx, u_obj, u_key);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -632,7 +810,9 @@ static HPy debug_ctx_GetItem_i(HPyContext *dctx, HPy obj, HPy_ssize_t idx)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_GetItem_i");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_GetItem_i(uctx, u_obj, idx);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -640,7 +820,9 @@ static HPy debug_ctx_GetItem_s(HPyContext *dctx, HPy obj, const char *utf8_key)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_GetItem_s");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_GetItem_s(uctx, u_obj, utf8_key);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -649,7 +831,10 @@ static int debug_ctx_Contains(HPyContext *dctx, HPy container, HPy key)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_container = DH_UNWRAP(container, "HPy_Contains");
     HPy u_key = DH_UNWRAP(key, "HPy_Contains");
-    return uctx->ctx_Contains(uctx, u_container, u_key);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Contains(uctx, u_container, u_key);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_SetItem(HPyContext *dctx, HPy obj, HPy key, HPy value)
@@ -658,7 +843,10 @@ static int debug_ctx_SetItem(HPyContext *dctx, HPy obj, HPy key, HPy value)
     HPy u_obj = DH_UNWRAP(obj, "HPy_SetItem");
     HPy u_key = DH_UNWRAP(key, "HPy_SetItem");
     HPy u_value = DH_UNWRAP(value, "HPy_SetItem");
-    return uctx->ctx_SetItem(uctx, u_obj, u_key, u_value);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_SetItem(uctx, u_obj, u_key, u_value);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_SetItem_i(HPyContext *dctx, HPy obj, HPy_ssize_t idx, HPy value)
@@ -666,7 +854,10 @@ static int debug_ctx_SetItem_i(HPyContext *dctx, HPy obj, HPy_ssize_t idx, HPy v
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_SetItem_i");
     HPy u_value = DH_UNWRAP(value, "HPy_SetItem_i");
-    return uctx->ctx_SetItem_i(uctx, u_obj, idx, u_value);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_SetItem_i(uctx, u_obj, idx, u_value);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_SetItem_s(HPyContext *dctx, HPy obj, const char *utf8_key, HPy value)
@@ -674,14 +865,19 @@ static int debug_ctx_SetItem_s(HPyContext *dctx, HPy obj, const char *utf8_key, 
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_SetItem_s");
     HPy u_value = DH_UNWRAP(value, "HPy_SetItem_s");
-    return uctx->ctx_SetItem_s(uctx, u_obj, utf8_key, u_value);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_SetItem_s(uctx, u_obj, utf8_key, u_value);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Type(HPyContext *dctx, HPy obj)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_Type");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Type(uctx, u_obj);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -690,7 +886,11 @@ static int debug_ctx_TypeCheck(HPyContext *dctx, HPy obj, HPy type)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_TypeCheck");
     HPy u_type = DH_UNWRAP(type, "HPy_TypeCheck");
-    return uctx->ctx_TypeCheck(uctx, u_obj, u_type);
+    DH_REQUIRE_TYPE(u_type, uctx->h_TypeType, "HPy_TypeCheck arg 2 must be a type");
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_TypeCheck(uctx, u_obj, u_type);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_Is(HPyContext *dctx, HPy obj, HPy other)
@@ -698,28 +898,41 @@ static int debug_ctx_Is(HPyContext *dctx, HPy obj, HPy other)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_Is");
     HPy u_other = DH_UNWRAP(other, "HPy_Is");
-    return uctx->ctx_Is(uctx, u_obj, u_other);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Is(uctx, u_obj, u_other);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void *debug_ctx_AsStruct_Object(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "_HPy_AsStruct_Object");
-    return uctx->ctx_AsStruct_Object(uctx, u_h);
+    DH_REQUIRE_SHAPE(u_h, HPyType_BuiltinShape_Object);
+    _hpy_debug_suspend(dctx);
+    void *result = uctx->ctx_AsStruct_Object(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void *debug_ctx_AsStruct_Legacy(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "_HPy_AsStruct_Legacy");
-    return uctx->ctx_AsStruct_Legacy(uctx, u_h);
+    DH_REQUIRE_SHAPE(u_h, HPyType_BuiltinShape_Legacy);
+    _hpy_debug_suspend(dctx);
+    void *result = uctx->ctx_AsStruct_Legacy(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_New(HPyContext *dctx, HPy h_type, void **data)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h_type = DH_UNWRAP(h_type, "_HPy_New");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_New(uctx, u_h_type, data);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -727,7 +940,9 @@ static HPy debug_ctx_Repr(HPyContext *dctx, HPy obj)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_Repr");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Repr(uctx, u_obj);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -735,7 +950,9 @@ static HPy debug_ctx_Str(HPyContext *dctx, HPy obj)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_Str");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Str(uctx, u_obj);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -743,7 +960,9 @@ static HPy debug_ctx_ASCII(HPyContext *dctx, HPy obj)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_ASCII");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_ASCII(uctx, u_obj);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -751,7 +970,9 @@ static HPy debug_ctx_Bytes(HPyContext *dctx, HPy obj)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_Bytes");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Bytes(uctx, u_obj);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -760,7 +981,9 @@ static HPy debug_ctx_RichCompare(HPyContext *dctx, HPy v, HPy w, int op)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_v = DH_UNWRAP(v, "HPy_RichCompare");
     HPy u_w = DH_UNWRAP(w, "HPy_RichCompare");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_RichCompare(uctx, u_v, u_w, op);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -769,55 +992,76 @@ static int debug_ctx_RichCompareBool(HPyContext *dctx, HPy v, HPy w, int op)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_v = DH_UNWRAP(v, "HPy_RichCompareBool");
     HPy u_w = DH_UNWRAP(w, "HPy_RichCompareBool");
-    return uctx->ctx_RichCompareBool(uctx, u_v, u_w, op);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_RichCompareBool(uctx, u_v, u_w, op);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy_hash_t debug_ctx_Hash(HPyContext *dctx, HPy obj)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_Hash");
-    return uctx->ctx_Hash(uctx, u_obj);
+    _hpy_debug_suspend(dctx);
+    HPy_hash_t result = uctx->ctx_Hash(uctx, u_obj);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_Bytes_Check(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyBytes_Check");
-    return uctx->ctx_Bytes_Check(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Bytes_Check(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy_ssize_t debug_ctx_Bytes_Size(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyBytes_Size");
-    return uctx->ctx_Bytes_Size(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    HPy_ssize_t result = uctx->ctx_Bytes_Size(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy_ssize_t debug_ctx_Bytes_GET_SIZE(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyBytes_GET_SIZE");
-    return uctx->ctx_Bytes_GET_SIZE(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    HPy_ssize_t result = uctx->ctx_Bytes_GET_SIZE(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Bytes_FromString(HPyContext *dctx, const char *bytes)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Bytes_FromString(uctx, bytes);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Bytes_FromStringAndSize(HPyContext *dctx, const char *bytes, HPy_ssize_t len)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Bytes_FromStringAndSize(uctx, bytes, len);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Unicode_FromString(HPyContext *dctx, const char *utf8)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_FromString(uctx, utf8);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -825,14 +1069,19 @@ static int debug_ctx_Unicode_Check(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyUnicode_Check");
-    return uctx->ctx_Unicode_Check(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Unicode_Check(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Unicode_AsASCIIString(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyUnicode_AsASCIIString");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_AsASCIIString(uctx, u_h);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -840,7 +1089,9 @@ static HPy debug_ctx_Unicode_AsLatin1String(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyUnicode_AsLatin1String");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_AsLatin1String(uctx, u_h);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -848,28 +1099,36 @@ static HPy debug_ctx_Unicode_AsUTF8String(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyUnicode_AsUTF8String");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_AsUTF8String(uctx, u_h);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Unicode_FromWideChar(HPyContext *dctx, const wchar_t *w, HPy_ssize_t size)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_FromWideChar(uctx, w, size);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Unicode_DecodeFSDefault(HPyContext *dctx, const char *v)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_DecodeFSDefault(uctx, v);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Unicode_DecodeFSDefaultAndSize(HPyContext *dctx, const char *v, HPy_ssize_t size)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_DecodeFSDefaultAndSize(uctx, v, size);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -877,7 +1136,9 @@ static HPy debug_ctx_Unicode_EncodeFSDefault(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyUnicode_EncodeFSDefault");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_EncodeFSDefault(uctx, u_h);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -885,20 +1146,27 @@ static HPy_UCS4 debug_ctx_Unicode_ReadChar(HPyContext *dctx, HPy h, HPy_ssize_t 
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyUnicode_ReadChar");
-    return uctx->ctx_Unicode_ReadChar(uctx, u_h, index);
+    _hpy_debug_suspend(dctx);
+    HPy_UCS4 result = uctx->ctx_Unicode_ReadChar(uctx, u_h, index);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Unicode_DecodeASCII(HPyContext *dctx, const char *ascii, HPy_ssize_t size, const char *errors)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_DecodeASCII(uctx, ascii, size, errors);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_Unicode_DecodeLatin1(HPyContext *dctx, const char *latin1, HPy_ssize_t size, const char *errors)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_DecodeLatin1(uctx, latin1, size, errors);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -906,13 +1174,18 @@ static int debug_ctx_List_Check(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyList_Check");
-    return uctx->ctx_List_Check(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_List_Check(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_List_New(HPyContext *dctx, HPy_ssize_t len)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_List_New(uctx, len);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -921,20 +1194,28 @@ static int debug_ctx_List_Append(HPyContext *dctx, HPy h_list, HPy h_item)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h_list = DH_UNWRAP(h_list, "HPyList_Append");
     HPy u_h_item = DH_UNWRAP(h_item, "HPyList_Append");
-    return uctx->ctx_List_Append(uctx, u_h_list, u_h_item);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_List_Append(uctx, u_h_list, u_h_item);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_Dict_Check(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyDict_Check");
-    return uctx->ctx_Dict_Check(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Dict_Check(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Dict_New(HPyContext *dctx)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Dict_New(uctx);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -942,20 +1223,27 @@ static int debug_ctx_Tuple_Check(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyTuple_Check");
-    return uctx->ctx_Tuple_Check(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Tuple_Check(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Import_ImportModule(HPyContext *dctx, const char *utf8_name)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Import_ImportModule(uctx, utf8_name);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
 static HPy debug_ctx_FromPyObject(HPyContext *dctx, cpy_PyObject *obj)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_FromPyObject(uctx, obj);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -963,75 +1251,112 @@ static cpy_PyObject *debug_ctx_AsPyObject(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPy_AsPyObject");
-    return uctx->ctx_AsPyObject(uctx, u_h);
+    _hpy_debug_suspend(dctx);
+    cpy_PyObject *result = uctx->ctx_AsPyObject(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void debug_ctx_ReenterPythonExecution(HPyContext *dctx, HPyThreadState state)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     uctx->ctx_ReenterPythonExecution(uctx, state);
+    _hpy_debug_resume(dctx);
 }
 
 static HPyThreadState debug_ctx_LeavePythonExecution(HPyContext *dctx)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
-    return uctx->ctx_LeavePythonExecution(uctx);
+    _hpy_debug_suspend(dctx);
+    HPyThreadState result = uctx->ctx_LeavePythonExecution(uctx);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void debug_ctx_Dump(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "_HPy_Dump");
+    _hpy_debug_suspend(dctx);
     uctx->ctx_Dump(uctx, u_h);
+    _hpy_debug_resume(dctx);
 }
 
 static void *debug_ctx_AsStruct_Type(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "_HPy_AsStruct_Type");
-    return uctx->ctx_AsStruct_Type(uctx, u_h);
+    DH_REQUIRE_SHAPE(u_h, HPyType_BuiltinShape_Type);
+    _hpy_debug_suspend(dctx);
+    void *result = uctx->ctx_AsStruct_Type(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void *debug_ctx_AsStruct_Long(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "_HPy_AsStruct_Long");
-    return uctx->ctx_AsStruct_Long(uctx, u_h);
+    DH_REQUIRE_SHAPE(u_h, HPyType_BuiltinShape_Long);
+    _hpy_debug_suspend(dctx);
+    void *result = uctx->ctx_AsStruct_Long(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void *debug_ctx_AsStruct_Float(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "_HPy_AsStruct_Float");
-    return uctx->ctx_AsStruct_Float(uctx, u_h);
+    DH_REQUIRE_SHAPE(u_h, HPyType_BuiltinShape_Float);
+    _hpy_debug_suspend(dctx);
+    void *result = uctx->ctx_AsStruct_Float(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void *debug_ctx_AsStruct_Unicode(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "_HPy_AsStruct_Unicode");
-    return uctx->ctx_AsStruct_Unicode(uctx, u_h);
+    DH_REQUIRE_SHAPE(u_h, HPyType_BuiltinShape_Unicode);
+    _hpy_debug_suspend(dctx);
+    void *result = uctx->ctx_AsStruct_Unicode(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void *debug_ctx_AsStruct_Tuple(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "_HPy_AsStruct_Tuple");
-    return uctx->ctx_AsStruct_Tuple(uctx, u_h);
+    DH_REQUIRE_SHAPE(u_h, HPyType_BuiltinShape_Tuple);
+    _hpy_debug_suspend(dctx);
+    void *result = uctx->ctx_AsStruct_Tuple(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static void *debug_ctx_AsStruct_List(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "_HPy_AsStruct_List");
-    return uctx->ctx_AsStruct_List(uctx, u_h);
+    DH_REQUIRE_SHAPE(u_h, HPyType_BuiltinShape_List);
+    _hpy_debug_suspend(dctx);
+    void *result = uctx->ctx_AsStruct_List(uctx, u_h);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPyType_BuiltinShape debug_ctx_Type_GetBuiltinShape(HPyContext *dctx, HPy h_type)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h_type = DH_UNWRAP(h_type, "_HPyType_GetBuiltinShape");
-    return uctx->ctx_Type_GetBuiltinShape(uctx, u_h_type);
+    _hpy_debug_suspend(dctx);
+    HPyType_BuiltinShape result = uctx->ctx_Type_GetBuiltinShape(uctx, u_h_type);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_DelItem(HPyContext *dctx, HPy obj, HPy key)
@@ -1039,27 +1364,38 @@ static int debug_ctx_DelItem(HPyContext *dctx, HPy obj, HPy key)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_DelItem");
     HPy u_key = DH_UNWRAP(key, "HPy_DelItem");
-    return uctx->ctx_DelItem(uctx, u_obj, u_key);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_DelItem(uctx, u_obj, u_key);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_DelItem_i(HPyContext *dctx, HPy obj, HPy_ssize_t idx)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_DelItem_i");
-    return uctx->ctx_DelItem_i(uctx, u_obj, idx);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_DelItem_i(uctx, u_obj, idx);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_DelItem_s(HPyContext *dctx, HPy obj, const char *utf8_key)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPy_DelItem_s");
-    return uctx->ctx_DelItem_s(uctx, u_obj, utf8_key);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_DelItem_s(uctx, u_obj, utf8_key);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Capsule_New(HPyContext *dctx, void *pointer, const char *utf8_name, HPyCapsule_Destructor *destructor)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Capsule_New(uctx, pointer, utf8_name, destructor);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -1067,27 +1403,38 @@ static void *debug_ctx_Capsule_Get(HPyContext *dctx, HPy capsule, _HPyCapsule_ke
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_capsule = DH_UNWRAP(capsule, "HPyCapsule_Get");
-    return uctx->ctx_Capsule_Get(uctx, u_capsule, key, utf8_name);
+    _hpy_debug_suspend(dctx);
+    void *result = uctx->ctx_Capsule_Get(uctx, u_capsule, key, utf8_name);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_Capsule_IsValid(HPyContext *dctx, HPy capsule, const char *utf8_name)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_capsule = DH_UNWRAP(capsule, "HPyCapsule_IsValid");
-    return uctx->ctx_Capsule_IsValid(uctx, u_capsule, utf8_name);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Capsule_IsValid(uctx, u_capsule, utf8_name);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_Capsule_Set(HPyContext *dctx, HPy capsule, _HPyCapsule_key key, void *value)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_capsule = DH_UNWRAP(capsule, "HPyCapsule_Set");
-    return uctx->ctx_Capsule_Set(uctx, u_capsule, key, value);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Capsule_Set(uctx, u_capsule, key, value);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Compile_s(HPyContext *dctx, const char *utf8_source, const char *utf8_filename, HPy_SourceKind kind)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Compile_s(uctx, utf8_source, utf8_filename, kind);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -1097,7 +1444,9 @@ static HPy debug_ctx_EvalCode(HPyContext *dctx, HPy code, HPy globals, HPy local
     HPy u_code = DH_UNWRAP(code, "HPy_EvalCode");
     HPy u_globals = DH_UNWRAP(globals, "HPy_EvalCode");
     HPy u_locals = DH_UNWRAP(locals, "HPy_EvalCode");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_EvalCode(uctx, u_code, u_globals, u_locals);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -1105,7 +1454,9 @@ static HPy debug_ctx_ContextVar_New(HPyContext *dctx, const char *name, HPy defa
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_default_value = DH_UNWRAP(default_value, "HPyContextVar_New");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_ContextVar_New(uctx, name, u_default_value);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -1114,15 +1465,10 @@ static HPy debug_ctx_ContextVar_Set(HPyContext *dctx, HPy context_var, HPy value
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_context_var = DH_UNWRAP(context_var, "HPyContextVar_Set");
     HPy u_value = DH_UNWRAP(value, "HPyContextVar_Set");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_ContextVar_Set(uctx, u_context_var, u_value);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
-}
-
-static const char *debug_ctx_Type_GetName(HPyContext *dctx, HPy type)
-{
-    HPyContext *uctx = _hpy_debug_enter(dctx);
-    HPy u_type = DH_UNWRAP(type, "HPyType_GetName");
-    return uctx->ctx_Type_GetName(uctx, u_type);
 }
 
 static int debug_ctx_Type_IsSubtype(HPyContext *dctx, HPy sub, HPy type)
@@ -1130,14 +1476,21 @@ static int debug_ctx_Type_IsSubtype(HPyContext *dctx, HPy sub, HPy type)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_sub = DH_UNWRAP(sub, "HPyType_IsSubtype");
     HPy u_type = DH_UNWRAP(type, "HPyType_IsSubtype");
-    return uctx->ctx_Type_IsSubtype(uctx, u_sub, u_type);
+    DH_REQUIRE_TYPE(u_sub, uctx->h_TypeType, "HPyType_IsSubtype arg 1 must be a type");
+    DH_REQUIRE_TYPE(u_type, uctx->h_TypeType, "HPyType_IsSubtype arg 2 must be a type");
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Type_IsSubtype(uctx, u_sub, u_type);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static HPy debug_ctx_Unicode_FromEncodedObject(HPyContext *dctx, HPy obj, const char *encoding, const char *errors)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_obj = DH_UNWRAP(obj, "HPyUnicode_FromEncodedObject");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_FromEncodedObject(uctx, u_obj, encoding, errors);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -1145,7 +1498,10 @@ static HPy debug_ctx_Unicode_Substring(HPyContext *dctx, HPy str, HPy_ssize_t st
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_str = DH_UNWRAP(str, "HPyUnicode_Substring");
+    DH_REQUIRE_TYPE(u_str, uctx->h_UnicodeType, "HPyUnicode_Substring arg 1 must be a Unicode object");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Unicode_Substring(uctx, u_str, start, end);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -1153,7 +1509,9 @@ static HPy debug_ctx_Dict_Keys(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyDict_Keys");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Dict_Keys(uctx, u_h);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -1161,7 +1519,9 @@ static HPy debug_ctx_Dict_Copy(HPyContext *dctx, HPy h)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPyDict_Copy");
+    _hpy_debug_suspend(dctx);
     HPy u_result = uctx->ctx_Dict_Copy(uctx, u_h);
+    _hpy_debug_resume(dctx);
     return DH_OPEN(u_result);
 }
 
@@ -1169,14 +1529,20 @@ static int debug_ctx_Slice_Unpack(HPyContext *dctx, HPy slice, HPy_ssize_t *star
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_slice = DH_UNWRAP(slice, "HPySlice_Unpack");
-    return uctx->ctx_Slice_Unpack(uctx, u_slice, start, stop, step);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_Slice_Unpack(uctx, u_slice, start, stop, step);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 static int debug_ctx_SetCallFunction(HPyContext *dctx, HPy h, HPyCallFunction *func)
 {
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy u_h = DH_UNWRAP(h, "HPy_SetCallFunction");
-    return uctx->ctx_SetCallFunction(uctx, u_h, func);
+    _hpy_debug_suspend(dctx);
+    int result = uctx->ctx_SetCallFunction(uctx, u_h, func);
+    _hpy_debug_resume(dctx);
+    return result;
 }
 
 /* Every member of the debug context; the handles are set by the caller. */

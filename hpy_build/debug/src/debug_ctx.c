@@ -40,12 +40,22 @@ static void list_remove(DHList *l, DebugHandle *dh)
 /* Freed debug handles, reused: a handle-heavy loop does not call malloc. */
 static DebugHandle *free_handles;
 
+/* The protected copy of a handle's const char * goes; counted: it was kept
+ * after the close, within the limit. */
+static void release_mem(DebugHandle *dh, int counted)
+{
+    if (dh->mem == NULL)
+        return;
+    _hpy_debug_mem_free(dh->mem, dh->mem_size);
+    if (counted)
+        _hpy_debug_info.protected_size -= dh->data_size;
+    dh->mem = NULL;
+    dh->mem_size = dh->data_size = 0;
+}
+
 static void free_handle(DebugHandle *dh)
 {
-    if (dh->mem != NULL) {
-        _hpy_debug_mem_free(dh->mem, dh->mem_size);
-        _hpy_debug_info.protected_size -= dh->mem_size;
-    }
+    release_mem(dh, 1);  /* only closed handles come here */
     free(dh->stack);
     dh->next = free_handles;
     free_handles = dh;
@@ -58,8 +68,15 @@ HPy _hpy_dh_open_kind(HPyContext *dctx, HPy uh, void *site, int kind)
     (void)dctx;
     if (HPy_IsNull(uh))
         return HPy_NULL;
-    dh = free_handles;
-    if (dh != NULL)
+    /* The closed-handle queue full: its oldest is reused (as HPy 0.9 does,
+     * so a use of it after this point is no longer caught). */
+    if (info->closed.count > 0 && info->closed.count >= info->closed_max) {
+        dh = info->closed.head.next;
+        list_remove(&info->closed, dh);
+        release_mem(dh, 1);
+        free(dh->stack);
+    }
+    else if ((dh = free_handles) != NULL)
         free_handles = dh->next;
     else if ((dh = (DebugHandle *)malloc(sizeof(DebugHandle))) == NULL) {
         info->uctx->ctx_FatalError(info->uctx, "HPy debug mode: out of memory for a handle");
@@ -91,14 +108,20 @@ void _hpy_dh_forget(DebugHandle *dh, void *site)
     dh->is_closed = 1;
     dh->close_site = site;
     if (dh->mem != NULL) {
-        _hpy_debug_mem_closed(dh->mem, dh->mem_size);
-        info->protected_size += dh->mem_size;
+        /* kept unreadable while within the limit (HPy 0.9 counts the bytes
+         * of the strings), else unmapped at once: a read faults either way */
+        if (info->protected_size + dh->data_size > info->protected_max)
+            release_mem(dh, 0);
+        else {
+            _hpy_debug_mem_closed(dh->mem, dh->mem_size);
+            info->protected_size += dh->data_size;
+        }
     }
     list_append(&info->closed, dh);
     /* Keep recent closed handles so that their use is caught; beyond the
-     * limits the oldest go (a use of those is no longer caught). */
-    while (info->closed.count > info->closed_max ||
-           (info->protected_size > info->protected_max && info->closed.count > 0)) {
+     * limit the oldest goes (a use of it is no longer caught). One per close,
+     * as HPy 0.9: a lowered limit is reached as handles are opened and closed. */
+    if (info->closed.count > info->closed_max) {
         DebugHandle *old = info->closed.head.next;
         list_remove(&info->closed, old);
         free_handle(old);
@@ -181,6 +204,63 @@ void _hpy_debug_stale_ctx(HPyContext *dctx, void *where)
             "ctx argument of the current function)\n", (void *)dctx, at);
     fflush(stderr);
     abort();
+}
+
+/* "(got a 'str' object)": what the author passed instead. */
+static void got_type(HPyContext *uctx, HPy uh, char *buf, size_t size)
+{
+    HPy t = uctx->ctx_Type(uctx, uh);
+    snprintf(buf, size, "got a '%s' object", uctx->ctx_Type_GetName(uctx, t));
+    uctx->ctx_Close(uctx, t);
+}
+
+void _hpy_debug_require_type(HPyContext *uctx, HPy uh, HPy utype, const char *msg, void *where)
+{
+    char at[512], got[300], buf[1024];
+    if (HPy_IsNull(uh) || uctx->ctx_TypeCheck(uctx, uh, utype))
+        return;
+    site_of(where, at, sizeof(at));
+    got_type(uctx, uh, got, sizeof(got));
+    snprintf(buf, sizeof(buf), "%s, at %s (%s)", msg, at, got);
+    uctx->ctx_FatalError(uctx, buf);
+}
+
+static const char *shape_name(HPyType_BuiltinShape shape)
+{
+    switch (shape) {
+    case HPyType_BuiltinShape_Legacy: return "HPyType_BuiltinShape_Legacy";
+    case HPyType_BuiltinShape_Object: return "HPyType_BuiltinShape_Object";
+    case HPyType_BuiltinShape_Type: return "HPyType_BuiltinShape_Type";
+    case HPyType_BuiltinShape_Long: return "HPyType_BuiltinShape_Long";
+    case HPyType_BuiltinShape_Float: return "HPyType_BuiltinShape_Float";
+    case HPyType_BuiltinShape_Unicode: return "HPyType_BuiltinShape_Unicode";
+    case HPyType_BuiltinShape_Tuple: return "HPyType_BuiltinShape_Tuple";
+    case HPyType_BuiltinShape_List: return "HPyType_BuiltinShape_List";
+    }
+    return "<unknown shape>";
+}
+
+/* _HPy_AsStruct_<Shape> must match the builtin_shape of the object's type,
+ * or the struct is read at the wrong offset. */
+void _hpy_debug_require_shape(HPyContext *uctx, HPy uh, HPyType_BuiltinShape shape, void *where)
+{
+    char at[512], buf[1024];
+    const char *wanted = shape_name(shape) + strlen("HPyType_BuiltinShape_");
+    HPyType_BuiltinShape actual;
+    HPy t;
+    if (HPy_IsNull(uh))
+        return;
+    t = uctx->ctx_Type(uctx, uh);
+    actual = uctx->ctx_Type_GetBuiltinShape(uctx, t);
+    uctx->ctx_Close(uctx, t);
+    if (actual == shape)
+        return;
+    site_of(where, at, sizeof(at));
+    snprintf(buf, sizeof(buf), "Invalid usage of _HPy_AsStruct_%s. Expected shape "
+             "HPyType_BuiltinShape_%s but got %s, at %s: use the AsStruct of the type's "
+             ".builtin_shape (the one given to HPyType_HELPERS)", wanted, wanted,
+             shape_name(actual), at);
+    uctx->ctx_FatalError(uctx, buf);
 }
 
 /* ---- the contexts ---------------------------------------------------------- */
@@ -270,8 +350,9 @@ HPy _hpy_debug_result(HPyContext *dctx, HPy h, void *func)
         if (dh->is_closed)
             _hpy_debug_report(0, "Invalid usage of already closed handle: %s returned %s; return "
                               "a handle you own and have not closed", fn, desc);
-        else
-            _hpy_debug_report(0, "%s returned %s without HPy_Dup: the caller closes the result, "
+        else  /* HPy 0.9 reports these as closed handles too: the caller closes them */
+            _hpy_debug_report(0, "Invalid usage of already closed handle: %s returned %s without "
+                              "HPy_Dup: the caller closes the result, "
                               "so return HPy_Dup(ctx, %s)", fn, desc,
                               dh->kind == DH_CONST ? "ctx->h_..." : "the argument");
         /* the hook let it go on: give the runtime a reference of its own */
@@ -307,10 +388,12 @@ void debug_ctx_Close(HPyContext *dctx, HPy h)
             _hpy_debug_report(0, "Invalid usage of already closed handle: HPy_Close of %s, at %s: "
                               "closing a handle twice", desc, at);
         else if (dh->kind == DH_CONST)
-            _hpy_debug_report(0, "HPy_Close of a context constant %s, at %s: ctx->h_* handles "
+            _hpy_debug_report(0, "Invalid usage of already closed handle: HPy_Close of a "
+                              "context constant %s, at %s: ctx->h_* handles "
                               "are borrowed and never closed", desc, at);
         else
-            _hpy_debug_report(0, "HPy_Close of a handle the function does not own: %s, at %s: "
+            _hpy_debug_report(0, "Invalid usage of already closed handle: HPy_Close of a "
+                              "handle the function does not own: %s, at %s: "
                               "arguments and self are borrowed, close only handles you got from "
                               "API calls (or HPy_Dup)", desc, at);
         return;
@@ -337,6 +420,7 @@ static const char *protected_chars(HPyContext *dctx, HPy h, const char *data, si
         return data;
     dh->mem = mem;
     dh->mem_size = mapped;
+    dh->data_size = size;
     dh->mem_what = what;
     return (const char *)mem;
 }
@@ -373,6 +457,19 @@ const char *debug_ctx_Bytes_AS_STRING(HPyContext *dctx, HPy h)
         return NULL;
     return protected_chars(dctx, h, data, (size_t)uctx->ctx_Bytes_GET_SIZE(uctx, uh) + 1,
                            "HPyBytes_AS_STRING");
+}
+
+/* The name lives as long as the type: a protected copy tied to this handle,
+ * as HPy 0.9 does, so that its use after HPy_Close is caught. */
+const char *debug_ctx_Type_GetName(HPyContext *dctx, HPy type)
+{
+    HPyContext *uctx = _hpy_debug_enter(dctx);
+    HPy utype = DH_UNWRAP(type, "HPyType_GetName");
+    const char *name;
+    DH_REQUIRE_TYPE(utype, uctx->h_TypeType, "HPyType_GetName arg must be a type");
+    name = uctx->ctx_Type_GetName(uctx, utype);
+    return name == NULL ? NULL : protected_chars(dctx, type, name, strlen(name) + 1,
+                                                 "HPyType_GetName");
 }
 
 /* Arrays of handles: unwrapped into a temporary array. */
@@ -429,7 +526,7 @@ static size_t call_nargs(HPyContext *uctx, size_t nargs, HPy ukwnames)
 {
     HPy_ssize_t nkw = HPy_IsNull(ukwnames) ? 0 : uctx->ctx_Length(uctx, ukwnames);
     if (nkw < 0) {
-        uctx->ctx_Err_Clear(uctx);  /* not a tuple: the universal call reports it */
+        uctx->ctx_Err_Clear(uctx);  /* checked before: cannot happen */
         nkw = 0;
     }
     return (nargs & ~((size_t)1 << (8 * sizeof(size_t) - 1))) + (size_t)nkw;
@@ -440,10 +537,14 @@ HPy debug_ctx_Call(HPyContext *dctx, HPy callable, const HPy *args, size_t nargs
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy ucallable = DH_UNWRAP(callable, "HPy_Call"), ukw = DH_UNWRAP(kwnames, "HPy_Call");
     HPy small[16], *u, res;
+    DH_REQUIRE_TYPE(ukw, uctx->h_TupleType,
+                    "HPy_Call arg 'kwnames' must be a tuple object or HPy_NULL");
     u = UNWRAP_ARRAY(args, call_nargs(uctx, nargs, ukw), small, "HPy_Call");
     if (u == NULL)
         return no_memory(uctx);
+    _hpy_debug_suspend(dctx);
     res = uctx->ctx_Call(uctx, ucallable, u, nargs, ukw);
+    _hpy_debug_resume(dctx);
     if (u != small)
         free(u);
     return DH_OPEN(res);
@@ -454,10 +555,14 @@ HPy debug_ctx_CallMethod(HPyContext *dctx, HPy name, const HPy *args, size_t nar
     HPyContext *uctx = _hpy_debug_enter(dctx);
     HPy uname = DH_UNWRAP(name, "HPy_CallMethod"), ukw = DH_UNWRAP(kwnames, "HPy_CallMethod");
     HPy small[16], *u, res;
+    DH_REQUIRE_TYPE(ukw, uctx->h_TupleType,
+                    "HPy_CallMethod arg 'kwnames' must be a tuple object or HPy_NULL");
     u = UNWRAP_ARRAY(args, call_nargs(uctx, nargs, ukw), small, "HPy_CallMethod");
     if (u == NULL)
         return no_memory(uctx);
+    _hpy_debug_suspend(dctx);
     res = uctx->ctx_CallMethod(uctx, uname, u, nargs, ukw);
+    _hpy_debug_resume(dctx);
     if (u != small)
         free(u);
     return DH_OPEN(res);
@@ -694,8 +799,8 @@ HPy debug_ctx_ListBuilder_Build(HPyContext *dctx, HPyListBuilder builder)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     DebugBuilder *db = BUILDER_GET(builder._lst, "HPyListBuilder_Build");
     HPyListBuilder u;
-    if (db != NULL && db->is_closed)
-        return HPy_NULL;
+    if (db != NULL && db->is_closed)  /* the hook let it go on: no list to build */
+        return no_memory(uctx);
     u._lst = db == NULL ? 0 : db->u;
     builder_close(db, "HPyListBuilder_Build", __builtin_return_address(0));
     return DH_OPEN(uctx->ctx_ListBuilder_Build(uctx, u));
@@ -739,8 +844,8 @@ HPy debug_ctx_TupleBuilder_Build(HPyContext *dctx, HPyTupleBuilder builder)
     HPyContext *uctx = _hpy_debug_enter(dctx);
     DebugBuilder *db = BUILDER_GET(builder._tup, "HPyTupleBuilder_Build");
     HPyTupleBuilder u;
-    if (db != NULL && db->is_closed)
-        return HPy_NULL;
+    if (db != NULL && db->is_closed)  /* the hook let it go on: no list to build */
+        return no_memory(uctx);
     u._tup = db == NULL ? 0 : db->u;
     builder_close(db, "HPyTupleBuilder_Build", __builtin_return_address(0));
     return DH_OPEN(uctx->ctx_TupleBuilder_Build(uctx, u));
@@ -834,7 +939,19 @@ static void fill(hpy_debug_handle_info *out, DebugHandle *dh)
     out->close_site = dh->close_site;
     out->stack = dh->stack;
     out->stack_len = dh->stack_len;
-    out->mem_size = dh->mem_size;
+    out->mem_size = dh->data_size;
+    out->has_mem = dh->mem != NULL;
+}
+
+/* Debug handles are never freed (only reused), so an id stays readable. */
+void hpy_debug_handle(void *id, hpy_debug_handle_info *out)
+{
+    fill(out, (DebugHandle *)id);
+}
+
+void hpy_debug_force_close(void *id)
+{
+    debug_ctx_Close(&main_dctx, as_h((DebugHandle *)id));
 }
 
 size_t hpy_debug_open_handles(long gen, hpy_debug_handle_info *out, size_t max)

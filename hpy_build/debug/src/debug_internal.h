@@ -23,7 +23,8 @@ typedef struct DebugHandle {
     int stack_len;
     unsigned char is_closed, kind;
     void *mem;                        /* protected copy of a const char * result */
-    size_t mem_size;
+    size_t mem_size;                  /* mapped bytes */
+    size_t data_size;                 /* bytes of the string, with its NUL */
     const char *mem_what;             /* the API function that returned it */
 } DebugHandle;
 
@@ -88,9 +89,30 @@ static inline HPy _hpy_dh_unwrap(HPyContext *dctx, HPy h, const char *fname, voi
     return dh->uh;
 }
 
+/* Around a call into the universal context: Python code it runs may call the
+ * extension, and a context kept from here must be caught there. */
+static inline void _hpy_debug_suspend(HPyContext *dctx)
+{
+    ((DebugCtxInfo *)dctx->_private)->is_valid = 0;
+}
+
+static inline void _hpy_debug_resume(HPyContext *dctx)
+{
+    ((DebugCtxInfo *)dctx->_private)->is_valid = 1;
+}
+
+/* Argument checks of HPy 0.9's debug mode: a fatal error with its words. */
+void _hpy_debug_require_type(HPyContext *uctx, HPy uh, HPy utype, const char *msg, void *where);
+void _hpy_debug_require_shape(HPyContext *uctx, HPy uh, HPyType_BuiltinShape shape,
+                              void *where);
+
 /* In a wrapper: the address the wrapper returns to, in the extension. */
 #define _hpy_debug_enter(dctx) _hpy_debug_enter_at((dctx), __builtin_return_address(0))
 #define DH_UNWRAP(h, fname) _hpy_dh_unwrap(dctx, (h), (fname), __builtin_return_address(0))
+#define DH_REQUIRE_TYPE(uh, utype, msg) \
+    _hpy_debug_require_type(uctx, (uh), (utype), (msg), __builtin_return_address(0))
+#define DH_REQUIRE_SHAPE(uh, shape) \
+    _hpy_debug_require_shape(uctx, (uh), (shape), __builtin_return_address(0))
 #define DH_OPEN(uh) _hpy_dh_open_kind(dctx, (uh), __builtin_return_address(0), DH_OWNED)
 
 /* Calls from the runtime into the extension (debug_trampolines.c). */

@@ -24,8 +24,15 @@ typedef struct {
     void *close_site;
     void *const *stack;  /* deeper stack (set_handle_stack_trace_limit > 1), or NULL */
     int stack_len;
-    size_t mem_size;     /* bytes of protected memory it keeps (const char * results) */
+    size_t mem_size;     /* bytes of the const char * result it keeps (with the NUL) */
+    int has_mem;         /* whether it keeps one */
 } hpy_debug_handle_info;
+
+/* The current state of one handle: id from the lists below (debug handles
+ * are reused, never freed, so the id stays readable). */
+void hpy_debug_handle(void *id, hpy_debug_handle_info *out);
+/* HPy_Close on it, as the extension would (for tests). */
+void hpy_debug_force_close(void *id);
 
 long hpy_debug_new_generation(void);
 /* Open handles (or those of the closed-handle queue) of generation >= gen: how many

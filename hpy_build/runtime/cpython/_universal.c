@@ -305,9 +305,10 @@ static PyObject *handle_tuple(hpy_debug_handle_info *info)
         }
         PyTuple_SET_ITEM(stack, i, frame);
     }
+    /* -1: no const char * kept (HPy 0.9's raw_data_size) */
     res = Py_BuildValue("(NNiNNNn)", PyLong_FromVoidPtr(info->id), obj, info->is_closed,
                         PyLong_FromVoidPtr(info->site), PyLong_FromVoidPtr(info->close_site),
-                        stack, (Py_ssize_t)info->mem_size);
+                        stack, info->has_mem ? (Py_ssize_t)info->mem_size : (Py_ssize_t)-1);
     return res;
 }
 
@@ -345,6 +346,36 @@ static PyObject *debug_handles(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "il", &closed, &gen))
         return NULL;
     return handle_list(closed, gen);
+}
+
+/* The live state of one handle, by the id a list gave. */
+static PyObject *debug_handle(PyObject *self, PyObject *arg)
+{
+    hpy_debug_handle_info info;
+    void *id = PyLong_AsVoidPtr(arg);
+    (void)self;
+    if (id == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "no debug handle at address 0");
+        return NULL;
+    }
+    hpy_debug_handle(id, &info);
+    return handle_tuple(&info);
+}
+
+static PyObject *debug_force_close(PyObject *self, PyObject *arg)
+{
+    void *id = PyLong_AsVoidPtr(arg);
+    (void)self;
+    if (id == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "no debug handle at address 0");
+        return NULL;
+    }
+    hpy_debug_force_close(id);
+    if (PyErr_Occurred())  /* the close may run __del__, or the hook may raise */
+        return NULL;
+    Py_RETURN_NONE;
 }
 
 static PyObject *debug_limits(PyObject *self, PyObject *args)
@@ -400,6 +431,8 @@ static PyObject *debug_describe_site(PyObject *self, PyObject *arg)
 static PyMethodDef methods[] = {
     {"_debug_new_generation", debug_new_generation, METH_NOARGS, NULL},
     {"_debug_handles", debug_handles, METH_VARARGS, NULL},
+    {"_debug_handle", debug_handle, METH_O, NULL},
+    {"_debug_force_close", debug_force_close, METH_O, NULL},
     {"_debug_limits", debug_limits, METH_NOARGS, NULL},
     {"_debug_set_limits", debug_set_limits, METH_VARARGS, NULL},
     {"_debug_set_hook", debug_set_hook, METH_VARARGS, NULL},
