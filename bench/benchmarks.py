@@ -128,6 +128,8 @@ def load(entry):
         return hpy_build_load(name, path, mode="debug" if loader == "hpy-build-debug" else "universal")
     if loader in ("hpy09", "hpy09-debug"):
         import hpy.universal
+        # HPy 0.9.0's compiled runtime, not hpy-build's hpy.universal alias
+        assert hpy.universal.__file__.endswith(".so"), hpy.universal.__file__
         spec = importlib.util.spec_from_file_location(name, path)
         return hpy.universal.load(name, path, spec, debug=(loader == "hpy09-debug"))
     raise ValueError("unknown loader %r" % loader)
@@ -243,7 +245,9 @@ def main(argv):
     mode, manifest_path, out_path = argv[:3]
     with open(manifest_path) as f:
         manifest = json.load(f)
-    sys.path[:0] = manifest.get("sys_path", [])
+    # After site-packages: hpy-build's wheel also carries an `hpy` package (HPy
+    # 0.9's names as aliases), which must not hide HPy 0.9's own in its venv.
+    sys.path.extend(manifest.get("sys_path", []))
     if manifest.get("only"):
         BENCHMARKS[:] = [b for b in BENCHMARKS if any(t in b.name for t in manifest["only"])]
     if mode == "check":

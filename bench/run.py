@@ -46,9 +46,9 @@ VARIANTS = [
     {"id": "hpy09-debug", "label": "HPy 0.9.0 universal, debug mode", "kind": "hpy09",
      "abi": "universal", "loader": "hpy09-debug"},
     {"id": "pypy-hpyb-universal", "label": "PyPy, hpy-build universal runtime", "kind": "hook",
-     "reason": "hpy-build's PyPy runtime is not on main yet"},
+     "reason": "the harness drives one CPython process so far; PyPy needs a second one per interpreter"},
     {"id": "pypy-cpyext", "label": "PyPy cpyext, hpy-build CPython ABI", "kind": "hook",
-     "reason": "comes with the PyPy runtime (a second benchmark process per interpreter)"},
+     "reason": "the harness drives one CPython process so far; PyPy needs a second one per interpreter"},
 ]
 BASELINE = "capi"
 
@@ -108,14 +108,16 @@ def hpy09_python(work):
     venv = os.path.join(work, "venv-hpy09")
     python = os.path.join(venv, "bin", "python")
     probe = "import hpy.devel, hpy.universal, hpy.devel.version as v; assert v.__version__ == %r" % HPY09
-    if os.path.exists(python) and subprocess.run([python, "-c", probe]).returncode == 0:
+    # From the work dir: in the checkout, '' on sys.path would find hpy-build's
+    # own hpy/ (HPy 0.9's names as aliases) before HPy 0.9's.
+    if os.path.exists(python) and subprocess.run([python, "-c", probe], cwd=work).returncode == 0:
         return python
     shutil.rmtree(venv, ignore_errors=True)
     log("making a venv with HPy %s from the package index" % HPY09)
-    run([sys.executable, "-m", "venv", venv], what="venv")
+    run([sys.executable, "-m", "venv", venv], cwd=work, what="venv")
     run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        + HPY09_REQUIREMENTS, what="pip install hpy==%s" % HPY09)
-    run([python, "-c", probe], what="HPy %s check" % HPY09)
+        + HPY09_REQUIREMENTS, cwd=work, what="pip install hpy==%s" % HPY09)
+    run([python, "-c", probe], cwd=work, what="HPy %s check" % HPY09)
     return python
 
 
