@@ -47,5 +47,5 @@ lib._hpy_pypy_init()
 
 from hpy_build.runtime.pypy.loader import load  # noqa: E402,F401  (the runtime's entry point)
 from hpy_build.runtime.pypy.modes import (  # noqa: E402,F401  (read by hpy_build.debug/.trace)
-    _trace, _debug_new_generation, _debug_handles, _debug_limits, _debug_set_limits,
-    _debug_set_hook, _debug_describe_site)
+    _trace, _debug_new_generation, _debug_handles, _debug_handle, _debug_force_close,
+    _debug_limits, _debug_set_limits, _debug_set_hook, _debug_describe_site)

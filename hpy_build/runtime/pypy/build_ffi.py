@@ -75,8 +75,11 @@ extern "Python" void _hpy_pypy_trace_enter(void *data, const char *name);
 extern "Python" void _hpy_pypy_trace_exit(void *data, const char *name);
 
 typedef struct { void *id; HPy uh; int is_closed; void *site; void *close_site;
-                 void *const *stack; int stack_len; size_t mem_size; ...; } hpy_debug_handle_info;
+                 void *const *stack; int stack_len; size_t mem_size; int has_mem; ...; }
+        hpy_debug_handle_info;
 HPyContext *hpy_debug_get_ctx(HPyContext *uctx);
+void hpy_debug_handle(void *id, hpy_debug_handle_info *out);
+void hpy_debug_force_close(void *id);
 long hpy_debug_new_generation(void);
 size_t hpy_debug_open_handles(long gen, hpy_debug_handle_info *out, size_t max);
 size_t hpy_debug_closed_handles(long gen, hpy_debug_handle_info *out, size_t max);

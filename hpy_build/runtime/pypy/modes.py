@@ -86,19 +86,39 @@ def _debug_new_generation():
     return lib.hpy_debug_new_generation()
 
 
+def _addr(pointer):
+    return int(ffi.cast("uintptr_t", pointer))
+
+
+def _handle_record(info):
+    """The C runtime's record of a handle: (id, obj, is_closed, site,
+    close_site, stack, raw_data_size), raw_data_size -1 when no string is kept."""
+    return (_addr(info.id), None if info.is_closed else objects[info.uh._i],
+            info.is_closed, _addr(info.site), _addr(info.close_site),
+            tuple(_addr(info.stack[j]) for j in range(info.stack_len)),
+            info.mem_size if info.has_mem else -1)
+
+
 def _debug_handles(closed, gen):
     get = lib.hpy_debug_closed_handles if closed else lib.hpy_debug_open_handles
     n = get(gen, ffi.NULL, 0)
     infos = ffi.new("hpy_debug_handle_info[]", n or 1)
     n = get(gen, infos, n)
-    out = []
-    for i in range(n):
-        info = infos[i]
-        addr = lambda p: int(ffi.cast("uintptr_t", p))  # noqa: E731
-        out.append((addr(info.id), None if info.is_closed else objects[info.uh._i],
-                    info.is_closed, addr(info.site), addr(info.close_site),
-                    tuple(addr(info.stack[j]) for j in range(info.stack_len)), info.mem_size))
-    return out
+    return [_handle_record(infos[i]) for i in range(n)]
+
+
+def _debug_handle(handle_id):
+    if not handle_id:
+        raise ValueError("no debug handle at address 0")
+    info = ffi.new("hpy_debug_handle_info *")
+    lib.hpy_debug_handle(ffi.cast("void *", handle_id), info)
+    return _handle_record(info[0])
+
+
+def _debug_force_close(handle_id):
+    if not handle_id:
+        raise ValueError("no debug handle at address 0")
+    lib.hpy_debug_force_close(ffi.cast("void *", handle_id))
 
 
 def _debug_limits():
