@@ -5,7 +5,7 @@
 # checkout are the in-place binaries the tests import (hpy_build/*.so,
 # ignored by git). Arguments go to pytest. The last line names the work dir.
 #
-#   bash tests/run.sh                    # the whole suite (about 15 minutes on 2 cores)
+#   bash tests/run.sh                    # the whole suite (about 25 minutes on 2 cores)
 #   bash tests/run.sh tests/test_cli.py  # one file
 #   PYTHON=python3.12 WORK=/tmp/t bash tests/run.sh
 set -uo pipefail
