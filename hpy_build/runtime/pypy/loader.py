@@ -5,6 +5,7 @@ import types
 
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import calls, errors
+from hpy_build.universal import MODE_DEBUG, MODE_UNIVERSAL
 from hpy_build.runtime.pypy.handles import new as _new, close_pinned as _close
 
 ABI_VERSION = 0
@@ -41,13 +42,9 @@ def _symbol(handle, prefix, short, name, path):
     return address
 
 
-_MODE_UNIVERSAL, _MODE_DEBUG, _MODE_TRACE = 0, 1, 2
-
-
-def load(name, path, fspath, spec, file_major, hybrid, error_class, mode=_MODE_UNIVERSAL):
+def load(name, path, fspath, spec, file_major, hybrid, error_class, mode=MODE_UNIVERSAL):
+    """hpy_build.universal.load's runtime half (the mode is checked there)."""
     short = name.rpartition(".")[2]
-    if mode not in (_MODE_UNIVERSAL, _MODE_DEBUG, _MODE_TRACE):
-        raise ValueError("unknown HPy mode %d" % mode)
     if hybrid:
         raise error_class("%s is a hybrid-ABI binary: it needs CPython's C API, which the "
                           "cffi runtime does not provide" % path, name=name, path=path)
@@ -89,13 +86,13 @@ def load(name, path, fspath, spec, file_major, hybrid, error_class, mode=_MODE_U
             "version tag parsed from filename: %d. Requested version: %d.%d."
             % (name, path, file_major, major, minor))
     ctx = lib._hpy_pypy_ctx_ptr()
-    if mode != _MODE_UNIVERSAL:
+    if mode != MODE_UNIVERSAL:
         # hpy_build.universal maps a binary once per mode (a copy for a second one)
         ctx = lib._hpy_pypy_add_moded(init_ctx, mode)
         if ctx == _NULL:
             raise ImportError("could not create the HPy %s context for '%s' (out of memory, or "
                               "more than 256 binaries loaded in debug or trace mode)"
-                              % ("debug" if mode == _MODE_DEBUG else "trace", name),
+                              % ("debug" if mode == MODE_DEBUG else "trace", name),
                               name=name, path=path)
     lib._hpy_pypy_call_init_ctx(init_ctx, ctx)
     hpydef = lib._hpy_pypy_call_init(init)
