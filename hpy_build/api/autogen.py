@@ -304,13 +304,23 @@ def gen_ctx_table():
     return out
 
 
-# ---- hpy_build/runtime/cpython/autogen_call_positional.c -----------------
+# ---- hpy_build/runtime/cpython/autogen_signature_calls.c -----------------
 
-def gen_call_positional():
+# Signatures whose call from a trampoline is hand-written in ctx_trampoline.c
+# (their argument struct is not ``arg0, arg1, ..., result``). DESTROYFUNC has
+# no trampoline: the runtime calls it directly.
+HAND_WRITTEN_CALLS = ("NOARGS", "O", "VARARGS", "KEYWORDS", "RICHCMPFUNC", "INITPROC",
+                      "NEWFUNC", "GETBUFFERPROC", "RELEASEBUFFERPROC", "TRAVERSEPROC",
+                      "CAPSULE_DESTRUCTOR", "MOD_CREATE")
+
+
+def gen_signature_calls():
+    unlisted = {s.name for s in api.SIGNATURES if not s.positional} - set(HAND_WRITTEN_CALLS)
+    assert unlisted == {"DESTROYFUNC"}, "no call from a trampoline for %s" % sorted(unlisted)
     out = [_BANNER, '#include "hpy.h"', '#include "universal.h"', "",
-           "/* Calls of signatures whose struct is arg0, arg1, ..., result; 0 if not one. */",
-           "int _hpy_call_positional(HPyContext *ctx, HPyFunc_Signature sig,",
-           "                         HPyCFunction func, void *args)", "{", "    switch (sig) {"]
+           "/* One function per signature, found by indexing a table with the signature:",
+           "   the dispatch is a bounds check and an indirect jump, with no stack frame. */", ""]
+    table = ["    [HPyFunc_%s] = _hpy_call_%s," % (name, name) for name in HAND_WRITTEN_CALLS]
     for sig in api.SIGNATURES:
         if not sig.positional:
             continue
@@ -318,12 +328,13 @@ def gen_call_positional():
                           for i, t in enumerate(sig.params)]
         stmt = _deliver(sig.return_type, "((%s)func)(%s)" % (sig.typedef, ", ".join(args)),
                         "a->result = ")
-        out += ["    case %s: {" % sig.enum,
-                "        _HPyFunc_args_%s *a = (_HPyFunc_args_%s *)args;" % (sig.name, sig.name),
-                "        " + stmt,
-                "        return 1;",
-                "    }"]
-    out += ["    default:", "        return 0;", "    }", "}"]
+        fn = "call_" + sig.name
+        table.append("    [%s] = %s," % (sig.enum, fn))
+        out += ["static void %s(HPyContext *ctx, HPyCFunction func, void *args)" % fn, "{",
+                "    _HPyFunc_args_%s *a = (_HPyFunc_args_%s *)args;" % (sig.name, sig.name),
+                "    " + stmt, "}", ""]
+    out += ["const _hpy_signature_call _hpy_signature_calls[_HPY_SIGNATURE_COUNT] = {"]
+    out += table + ["};"]
     return out
 
 
@@ -336,7 +347,7 @@ GENERATED = {
     "include/hpy/runtime/autogen_ctx_funcs.h": gen_ctx_funcs,
     "hpy_build/runtime/cpython/ctx/autogen_ctx_handles.c": gen_ctx_handles,
     "hpy_build/runtime/cpython/autogen_ctx_table.c": gen_ctx_table,
-    "hpy_build/runtime/cpython/autogen_call_positional.c": gen_call_positional,
+    "hpy_build/runtime/cpython/autogen_signature_calls.c": gen_signature_calls,
     "hpy_build/trace/src/autogen_trace.h": gen_trace.gen_trace_h,
     "hpy_build/trace/src/autogen_trace.c": gen_trace.gen_trace_c,
     "hpy_build/debug/src/autogen_debug_wrappers.c": gen_debug.gen_debug_wrappers,
