@@ -472,3 +472,91 @@ def test_weakrefs_through_weaklistoffset(mod):
     gc.collect()
     assert r() is None
     assert mod.counts()[0] == start + 2
+
+
+# Types without GC: a direct child of object takes a shorter dealloc than its
+# HPy subtypes and Python subclasses; every path must destroy each level once.
+NO_GC_SOURCE = r"""
+#include "hpytest.h"
+
+static long destroyed_base, destroyed_sub;
+
+typedef struct { long x; } BaseObject;
+HPyType_HELPERS(BaseObject)
+HPyDef_SLOT(Base_destroy, HPy_tp_destroy)
+static void Base_destroy_impl(void *obj) { (void)obj; destroyed_base++; }
+static HPyDef *Base_defines[] = { &Base_destroy, NULL };
+static HPyType_Spec Base_spec = { .name = "mytest.Base", .basicsize = sizeof(BaseObject),
+    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE, .defines = Base_defines };
+
+typedef struct { BaseObject base; double y; } SubObject;
+HPyDef_SLOT(Sub_destroy, HPy_tp_destroy)
+static void Sub_destroy_impl(void *obj) { (void)obj; destroyed_sub++; }
+static HPyDef *Sub_defines[] = { &Sub_destroy, NULL };
+static HPyType_Spec Sub_spec = { .name = "mytest.Sub", .basicsize = sizeof(SubObject),
+    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE, .defines = Sub_defines };
+/* no destroy of its own: CPython picks the dealloc it inherits */
+static HPyType_Spec Bare_spec = { .name = "mytest.Bare", .basicsize = sizeof(SubObject),
+    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE };
+static HPyType_Spec Lone_spec = { .name = "mytest.Lone", .basicsize = sizeof(BaseObject),
+    .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE };
+
+HPyDef_METH(counts, "counts", HPyFunc_NOARGS)
+static HPy counts_impl(HPyContext *ctx, HPy self)
+{
+    (void)self;
+    return HPy_BuildValue(ctx, "ll", destroyed_base, destroyed_sub);
+}
+
+static int add_type(HPyContext *ctx, HPy mod, HPyType_Spec *spec, HPy base, const char *name)
+{
+    HPyType_SpecParam params[] = { { HPyType_SpecParam_Base, base }, { (HPyType_SpecParam_Kind)0, HPy_NULL } };
+    HPy t = HPyType_FromSpec(ctx, spec, HPy_IsNull(base) ? NULL : params);
+    int res;
+    if (HPy_IsNull(t))
+        return -1;
+    res = HPy_SetAttr_s(ctx, mod, name, t);
+    HPy_Close(ctx, t);
+    return res;
+}
+
+HPyDef_SLOT(exec_types, HPy_mod_exec)
+static int exec_types_impl(HPyContext *ctx, HPy mod)
+{
+    HPy base;
+    int res;
+    if (add_type(ctx, mod, &Base_spec, HPy_NULL, "Base") < 0 || add_type(ctx, mod, &Lone_spec, HPy_NULL, "Lone") < 0)
+        return -1;
+    base = HPy_GetAttr_s(ctx, mod, "Base");
+    res = add_type(ctx, mod, &Sub_spec, base, "Sub") < 0 || add_type(ctx, mod, &Bare_spec, base, "Bare") < 0 ? -1 : 0;
+    HPy_Close(ctx, base);
+    return res;
+}
+
+static HPyDef *defines[] = { &counts, &exec_types, NULL };
+static HPyModuleDef moduledef = { .defines = defines };
+HPy_MODINIT(mytest, moduledef)
+"""
+
+
+def test_types_without_gc_destroy_each_level_once(compile_module):
+    mod = compile_module(NO_GC_SOURCE)
+
+    class PySub(mod.Base):
+        pass
+
+    class PyLone(mod.Lone):
+        pass
+
+    cases = [(mod.Base, (1, 0)), (mod.Sub, (1, 1)), (mod.Bare, (1, 0)), (PySub, (1, 0)),
+             (mod.Lone, (0, 0)), (PyLone, (0, 0))]
+    for cls, (base_destroys, sub_destroys) in cases:
+        assert not gc.is_tracked(mod.Base()) and not gc.is_tracked(mod.Sub())
+        gc.collect()
+        start = mod.counts()
+        refs = sys.getrefcount(cls)
+        objs = [cls() for _ in range(10)]
+        assert sys.getrefcount(cls) == refs + 10  # each instance holds its heap type
+        del objs
+        assert sys.getrefcount(cls) == refs, cls
+        assert mod.counts() == (start[0] + 10 * base_destroys, start[1] + 10 * sub_destroys), cls

@@ -22,6 +22,7 @@ typedef struct {
     cpy_vectorcallfunc default_call; /* from HPy_tp_call, or NULL */
     int legacy_dealloc;              /* legacy_slots gave Py_tp_dealloc */
     newfunc legacy_new;              /* a legacy Py_tp_new that vectorcall_new wraps */
+    int plain_dealloc;               /* object's direct child: see plain_dealloc() */
     char name[1];
 } hpy_type_extra;
 
@@ -187,7 +188,27 @@ static void hpy_type_dealloc(PyObject *self)
     }
 }
 
-static void dealloc_hierarchy(PyObject *self, PyTypeObject *tp)
+/* Can instances skip dealloc_hierarchy's walks? A direct child of object with
+ * no weak references, no __dict__ and no object members needs only its own
+ * fields cleared, its destroy called and the memory freed. */
+static int plain_dealloc(PyTypeObject *tp)
+{
+    PyMemberDef *m;
+    if (tp->tp_base != &PyBaseObject_Type || tp->tp_weaklistoffset || tp->tp_dictoffset)
+        return 0;
+    for (m = tp->tp_members; m != NULL && m->name != NULL; m++) {
+        if (m->type == T_OBJECT || m->type == T_OBJECT_EX)
+            return 0;
+    }
+    return 1;
+}
+
+/* Every other case: walk the hierarchy. Out of line, so that the plain case
+ * does not pay for its stack frame. */
+#ifdef __GNUC__
+__attribute__((noinline))
+#endif
+static void dealloc_walk(PyObject *self, PyTypeObject *tp)
 {
     PyTypeObject *t, *base = NULL, *lowest = NULL, *stop;
     void *data;
@@ -256,6 +277,38 @@ static void dealloc_hierarchy(PyObject *self, PyTypeObject *tp)
     /* a heap base's dealloc drops the type itself */
     if ((tp->tp_flags & Py_TPFLAGS_HEAPTYPE) && !(base->tp_flags & Py_TPFLAGS_HEAPTYPE))
         Py_DECREF(tp);
+}
+
+static void dealloc_hierarchy(PyObject *self, PyTypeObject *tp)
+{
+    hpy_type_extra *own = type_extra(tp);
+    if (own != NULL && own->plain_dealloc) {
+        void *data = payload(self, own->shape);
+        if (own->traverse != NULL)
+            own->traverse(data, clear_field, NULL);
+        if (own->destroy != NULL)
+            own->destroy(data);
+        tp->tp_free(self);  /* what object's dealloc does */
+        Py_DECREF(tp);
+        return;
+    }
+    dealloc_walk(self, tp);
+}
+
+/* tp_dealloc of plain types without GC or finalizer (see plain_dealloc()):
+ * cheaper than hpy_type_dealloc, and than CPython's subtype_dealloc. */
+static void plain_instance_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    hpy_type_extra *own = type_extra(tp);
+    if (own == NULL || !own->plain_dealloc) {
+        hpy_type_dealloc(self);  /* reached from a subclass's dealloc */
+        return;
+    }
+    if (own->destroy != NULL)
+        own->destroy(payload(self, own->shape));
+    tp->tp_free(self);
+    Py_DECREF(tp);
 }
 
 /* ---- vectorcall ---------------------------------------------------------- */
@@ -983,6 +1036,9 @@ HPyAPI_IMPL HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *hspec, HPyType_
         Py_DECREF(result);
         return HPy_NULL; /* the type owned extra and the def arrays now */
     }
+    extra->plain_dealloc = !extra->legacy_dealloc && plain_dealloc(tp);
+    if (extra->plain_dealloc && !PyType_IS_GC(tp) && tp->tp_finalize == NULL && tp->tp_del == NULL)
+        tp->tp_dealloc = plain_instance_dealloc;
     return _py2h(result);
 
 error:
