@@ -39,6 +39,16 @@ def test_default_builds_both_wheels_and_returns_the_cpython_one(demo_wheels):
     tags = {only_tag(name): name for name in listdir(out)}
     assert {(t.interpreter, t.abi) for t in tags} == {(CP_TAG, CP_TAG), ("py3", "none")}
     assert only_tag(returned).interpreter == CP_TAG
+    # built side by side, each from its own metadata: only the universal wheel needs the runtime
+    for tag, name in tags.items():
+        names, metadata = wheel_files(out / name)
+        requires = metadata.get_all("Requires-Dist") or []
+        if tag.abi == "none":
+            assert any(r.startswith("hpy-build") for r in requires), requires
+            assert "hpydemo/_native.hpy0.so" in names and "hpydemo/_native.py" in names, names
+        else:
+            assert not any(r.startswith("hpy-build") for r in requires), requires
+            assert not any(n.endswith(".hpy0.so") or n == "hpydemo/_native.py" for n in names), names
 
 
 @pytest.mark.parametrize("abi", ["universal", "cpython", "hybrid"])
@@ -112,6 +122,24 @@ def test_failure_in_the_second_abi_leaves_no_wheel(build_python, tmp_path):
     # ...the compiler said what is wrong, and hpy-build which ABI failed
     assert "src/mymod.c:2:" in result.stdout and "error:" in result.stdout
     assert "building 'mymod' for the universal ABI failed" in result.stdout
+    assert listdir(out) == []
+
+
+@requires_cpython
+def test_failure_in_the_first_abi_stops_the_other(build_python, tmp_path):
+    """The CPython-ABI build fails while the universal one runs beside it: one clear
+    failure, the other build stopped unseen, nothing in --outdir and no staging left."""
+    source = hpy_module_source(
+        "mymod", before="#ifdef HPY_ABI_CPYTHON\nthis is not C;\n#endif\n")
+    project = make_project(tmp_path / "project", source=source)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run([build_python, "-m", "build", "--wheel", "--no-isolation", "--outdir", out,
+                  project], check=False)
+    assert result.returncode != 0
+    assert "building 'mymod' for the cpython ABI failed" in result.stdout
+    assert "could not build the wheel for the cpython ABI" in result.stdout
+    assert "hpy-universal" not in result.stdout  # the stopped build's log is not shown
     assert listdir(out) == []
 
 

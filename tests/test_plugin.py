@@ -130,8 +130,14 @@ def test_ext_modules_and_hpy_ext_modules_together(build_python, tmp_path):
         "src/second.c": hpy_module_source("second"),
     })
     # universal: the HPy modules must not see Python.h, the C-API module must
-    setup_py(build_python, project, "build_ext", "--inplace", "--parallel", "2",
-             "--hpy-abi=universal")
+    output = setup_py(build_python, project, "build_ext", "--inplace", "--parallel", "2",
+                      "--hpy-abi=universal").stdout
+    # hpy-build's helpers are compiled once for both HPy modules, and linked into each
+    helper_compiles = [line for line in output.splitlines()
+                       if " -c " in line and line.split(" -c ")[1].split()[0].endswith("argparse.c")]
+    assert len(helper_compiles) == 1, output
+    assert len([line for line in output.splitlines() if "argparse.o" in line and " -o " in line
+                and (".hpy0.so" in line)]) == 2, output
     assert sorted(listdir(project)) == sorted([
         "build", "first.hpy0.so", "first.py", "legacy" + ext_suffix("cpython"),
         "second.hpy0.so", "second.py", "setup.py", "src"])
@@ -141,6 +147,9 @@ def test_ext_modules_and_hpy_ext_modules_together(build_python, tmp_path):
     seven = run([build_python, "-c", "import legacy; print(legacy.seven())"], cwd=tmp_path,
                 env=clean_env(PYTHONPATH=str(project))).stdout.split()[-1]
     assert seven == "7"
+    # up to date: nothing is compiled again, the helpers neither
+    output = setup_py(build_python, project, "build_ext", "--inplace", "--hpy-abi=universal").stdout
+    assert not [line for line in output.splitlines() if " -c " in line or " -shared " in line], output
 
 
 def test_projects_own_build_ext_keeps_working(build_python, tmp_path):

@@ -142,14 +142,19 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     # Inside wheel_directory, so finished wheels move in with a rename.
     staging = tempfile.mkdtemp(prefix=".hpy-build-", dir=wheel_directory)
     try:
+        # Each ABI builds in its own tree (see the plugin's build, build_ext,
+        # egg_info and bdist_wheel), so the builds run side by side.
+        running = [_WheelBuild(os.path.join(staging, abi), _for_abi(settings, abi),
+                               # only the preferred wheel matches metadata prepared
+                               # for this interpreter
+                               metadata_directory if abi == preferred else None, abi)
+                   for abi in abis]
         built = {}
-        for abi in abis:
-            # Only the preferred wheel matches metadata prepared for this interpreter.
-            prepared = metadata_directory if abi == preferred else None
+        for build in running:
             try:
-                built[abi] = _build_one_wheel(
-                    os.path.join(staging, abi), _for_abi(settings, abi), prepared, abi)
+                built[build.abi] = build.wait()
             except _AbiFailed as failure:
+                abi = build.abi
                 others = [other for other in abis if other != abi]
                 if abi != preferred and _frontend_is_pip():
                     # pip keeps only the wheel it installs, which built: the
@@ -157,6 +162,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
                     print("hpy-build: warning: %s; pip keeps only the %s wheel, which built; %s"
                           % (failure, preferred, _hint(preferred)), file=sys.stderr, flush=True)
                     continue
+                for other in running:
+                    other.stop()
                 _fail("%s; no wheel was written%s" % (
                     failure, "; " + _hint(others[0]) if others else ""))
         for abi, name in built.items():
@@ -175,24 +182,56 @@ _BUILD_ONE = (
     "build_meta.build_wheel(*json.loads(sys.argv[1]))\n")
 
 
-def _build_one_wheel(directory, settings, metadata_directory, abi):
-    """Build one wheel into ``directory`` and return its path.
+class _WheelBuild:
+    """One wheel built in a child interpreter, started at once.
 
-    Each build runs in its own interpreter: setuptools keeps state between
-    runs of setup() in one process (e.g. which directories it created), which
-    breaks a second build.
+    A child of its own because setuptools keeps state between runs of setup()
+    in one process (e.g. which directories it created), which breaks a second
+    build. Its output goes to a file and is shown whole when it ends, so the
+    logs of concurrent builds do not interleave.
     """
-    os.makedirs(directory)
-    arguments = json.dumps([directory, settings, metadata_directory])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if subprocess.call([sys.executable, "-c", _BUILD_ONE, arguments]) != 0:
-        raise _AbiFailed("hpy-build could not build the wheel for the %s ABI (the "
-                         "output above says why)" % abi)
-    wheels = [name for name in os.listdir(directory) if name.endswith(".whl")]
-    if len(wheels) != 1:
-        _fail("building the %s wheel gave %s, expected one wheel" % (abi, wheels or "nothing"))
-    return os.path.join(directory, wheels[0])
+
+    def __init__(self, directory, settings, metadata_directory, abi):
+        self.directory = directory
+        self.abi = abi
+        os.makedirs(directory)
+        self.logs = [(open(os.path.join(directory, name), "w+b"), stream)
+                     for name, stream in (("stdout.log", sys.stdout), ("stderr.log", sys.stderr))]
+        arguments = json.dumps([directory, settings, metadata_directory])
+        self.process = subprocess.Popen([sys.executable, "-c", _BUILD_ONE, arguments],
+                                        stdout=self.logs[0][0], stderr=self.logs[1][0])
+
+    def wait(self):
+        """The path of the wheel, once built; _AbiFailed if it was not."""
+        returncode = self.process.wait()
+        self._show_logs()
+        if returncode != 0:
+            raise _AbiFailed("hpy-build could not build the wheel for the %s ABI (the "
+                             "output above says why)" % self.abi)
+        wheels = [name for name in os.listdir(self.directory) if name.endswith(".whl")]
+        if len(wheels) != 1:
+            _fail("building the %s wheel gave %s, expected one wheel"
+                  % (self.abi, wheels or "nothing"))
+        return os.path.join(self.directory, wheels[0])
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for log, _stream in self.logs:
+            log.close()
+
+    def _show_logs(self):
+        for log, stream in self.logs:
+            log.seek(0)
+            output = log.read()
+            log.close()
+            stream.flush()
+            if hasattr(stream, "buffer"):
+                stream.buffer.write(output)
+            else:  # a replaced sys.stdout (e.g. captured by a test harness)
+                stream.write(output.decode(errors="replace"))
+            stream.flush()
 
 
 def build_sdist(sdist_directory, config_settings=None):

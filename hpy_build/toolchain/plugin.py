@@ -34,6 +34,7 @@ import copy
 import glob
 import os
 import sys
+import threading
 
 import setuptools  # noqa: F401  (makes ``distutils`` setuptools' copy)
 from setuptools.command.build_ext import build_ext as _setuptools_build_ext
@@ -46,6 +47,10 @@ from setuptools.errors import (
 )
 
 from distutils import log
+try:
+    from setuptools.modified import newer_group
+except ImportError:  # setuptools < 69
+    from distutils.dep_util import newer_group
 from distutils.errors import DistutilsError
 from distutils.extension import Extension as _DistutilsExtension
 
@@ -212,12 +217,20 @@ class _HPyBuild(_AbiOption):
 # ---------------------------------------------------------------------------
 # build_ext
 
+def _hpy_build_files(options):
+    """hpy-build's headers and helper sources: an extension depends on them."""
+    headers = glob.glob(os.path.join(_abi.get_include(), "**", "*.h"), recursive=True)
+    return sorted(headers) + list(options["extra_sources"])
+
+
 class _HPyBuildExt(_AbiOption):
     def finalize_options(self):
         super().finalize_options()
         # Objects of one ABI must never be linked into another's binary. Set
         # once here, not per extension: ``build_ext -j`` builds in threads.
         self.build_temp = os.path.join(self.build_temp, "hpy-" + self.hpy_abi)
+        self._helper_objects = None
+        self._helper_lock = threading.Lock()
 
     def _is_hpy(self, ext):
         return getattr(ext, "_hpy_extension", False)
@@ -274,14 +287,32 @@ class _HPyBuildExt(_AbiOption):
         for name, value in vars(built).items():
             if isinstance(value, list):  # the base class appends to some of them
                 setattr(built, name, list(value))
-        built.sources = list(ext.sources) + options["extra_sources"]
+        built.extra_objects = self._helpers(options, built) + list(ext.extra_objects)
         built.include_dirs = options["include_dirs"] + list(ext.include_dirs)
         built.define_macros = list(ext.define_macros) + options["define_macros"]
         built.extra_compile_args = options["extra_compile_args"] + list(ext.extra_compile_args)
-        # Rebuild when hpy-build's headers change, not only the project's files.
-        headers = glob.glob(os.path.join(_abi.get_include(), "**", "*.h"), recursive=True)
-        built.depends = list(ext.depends) + sorted(headers)
+        # Rebuild when hpy-build's headers or helpers change, not only the project's files.
+        built.depends = list(ext.depends) + _hpy_build_files(options)
         return built
+
+    def _helpers(self, options, ext):
+        """The objects of the C that hpy-build adds to every extension of this ABI.
+
+        Compiled once per run, with the ABI's settings only (not one
+        extension's), and linked into each; only when an extension is out of
+        date, as build_ext decides. ``build_ext -j`` builds extensions in
+        threads, hence the lock.
+        """
+        sources = options["extra_sources"]
+        with self._helper_lock:
+            if self._helper_objects is None and (self.force or newer_group(
+                    list(ext.sources) + _hpy_build_files(options) + list(ext.depends),
+                    self.get_ext_fullpath(ext.name), "newer")):
+                self._helper_objects = self.compiler.compile(
+                    sources, output_dir=self.build_temp,
+                    macros=options["define_macros"], include_dirs=options["include_dirs"],
+                    debug=self.debug, extra_postargs=options["extra_compile_args"])
+        return self.compiler.object_filenames(sources, output_dir=self.build_temp)
 
     # -- import stubs ------------------------------------------------------
 
@@ -384,6 +415,20 @@ _load_hpy_binary()
 # wheels and metadata
 
 class _HPyBdistWheel(_AbiOption):
+    def finalize_options(self):
+        abi = resolve_abi(self.distribution, self.hpy_abi)
+        if abi != "cpython":
+            # The backend builds the ABIs' wheels at the same time: this one
+            # stages files and writes metadata in a tree of its own.
+            build_base = self.get_finalized_command("build").build_base
+            if not self.bdist_dir:
+                self.bdist_dir = os.path.join(build_base, "bdist-hpy-" + abi)
+            egg_info = self.distribution.get_command_obj("egg_info")
+            if egg_info.egg_base is None and not egg_info.finalized:
+                egg_info.egg_base = os.path.join(build_base, "egg-info-hpy-" + abi)
+                os.makedirs(egg_info.egg_base, exist_ok=True)
+        super().finalize_options()
+
     def get_tag(self):
         impl, abi_tag, platform = super().get_tag()
         if self.hpy_abi != "universal":
