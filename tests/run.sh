@@ -29,7 +29,8 @@ if [ "$status" = 0 ]; then
         --build-lib "$WORK/build/lib" || status=$?
 fi
 if [ "$status" = 0 ]; then
-    "$VENV/bin/python" -m pytest -q -ra -p no:cacheprovider "$@"
+    # the slowest tests are named at the end: where CI time goes
+    "$VENV/bin/python" -m pytest -q -ra -p no:cacheprovider --durations=15 "$@"
     status=$?
 fi
 echo "work dir: $WORK (the venv and build files; remove it when done)"
