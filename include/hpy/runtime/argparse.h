@@ -32,11 +32,13 @@ _HPyArg_ParseArray(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t narg
 /* HPyArg_Parse with a string-literal format: the format is walked by an
  * always-inline parser whose loops have a constant trip count, so the
  * compiler folds the walk away and 'O' becomes a store. Every error, and any
- * format it does not know, goes to the general walk (_HPyArg_ParseArray),
- * which raises what HPyArg_Parse raises; conversions other than 'O' run
- * through the same converter as the general walk, only after the count was
- * checked. C only (GNU extensions); C++ and `&HPyArg_Parse` get the function.
- * Define _HPY_NO_INLINE_ARGPARSE to always call the function. */
+ * format it does not know, goes to the general walk (the function itself),
+ * which raises what it always raises; conversions other than 'O' run through
+ * the same converter as the general walk, only once the count was checked.
+ * A format in a variable goes to the same walk through an array of the
+ * outputs, which also catches too few output pointers. C only (GNU
+ * extensions); C++ and `&HPyArg_Parse` get the function. Define
+ * _HPY_NO_INLINE_ARGPARSE to always call the function. */
 #if defined(__GNUC__) && !defined(__cplusplus) && !defined(_HPY_NO_INLINE_ARGPARSE)
 
 #if defined(__clang__)
@@ -59,6 +61,33 @@ _HPyArg_ParseArray(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t narg
         (const void *const[]){ __VA_ARGS__ },                                 \
         sizeof((const void *const[]){ __VA_ARGS__ }) / sizeof(const void *) - 1)
 
+/* The general walk for the inline parser: the outputs are handed on as
+ * varargs read out of `o` (the general walk reads them all as void *), so
+ * the array need not live in memory on the inline path; n is a constant, so
+ * one case is left. Very long formats take the array itself. */
+_HPy_UNUSED static inline __attribute__((always_inline)) int
+_HPyArg_ParseGeneral(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
+                     const void *const *o, size_t n)
+{
+    const char *fmt = (const char *)o[0];
+    switch (n) {
+    case 0: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt);
+    case 1: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1]);
+    case 2: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2]);
+    case 3: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2], o[3]);
+    case 4: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2], o[3], o[4]);
+    case 5: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2], o[3], o[4], o[5]);
+    case 6: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2], o[3], o[4], o[5], o[6]);
+    case 7: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2], o[3], o[4], o[5], o[6], o[7]);
+    case 8: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8]);
+    case 9: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9]);
+    case 10: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10]);
+    case 11: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10], o[11]);
+    case 12: return (HPyArg_Parse)(ctx, ht, args, nargs, fmt, o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10], o[11], o[12]);
+    default: return _HPyArg_ParseArray(ctx, ht, args, nargs, fmt, o + 1, n);
+    }
+}
+
 /* `outs` holds the format then one output pointer per unit. */
 _HPy_UNUSED static inline __attribute__((always_inline)) int
 _HPyArg_ParseInline(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
@@ -66,12 +95,11 @@ _HPyArg_ParseInline(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nar
 {
     const char *fmt = (const char *)outs[0];
     size_t k, i, n_units = 0, n_required = (size_t)-1;
-    int converts = 0;
-
     size_t fmt_len = fmt_size - 1;
+    int converts = 0, unknown = 0;
 
-    if (fmt_size == 0)
-        goto general;
+    if (fmt_size == 0)   /* not a literal: the array walk can count the outputs */
+        return _HPyArg_ParseArray(ctx, ht, args, nargs, fmt, outs + 1, n_outs);
     _HPyArg_UNROLL
     for (k = 0; k < fmt_len; k++) {
         char c = fmt[k];
@@ -90,14 +118,19 @@ _HPyArg_ParseInline(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nar
                 converts = 1;
                 break;
             default:
-                goto general;
+                unknown = 1;
+                break;
             }
+            if (unknown)
+                break;
         }
         n_units++;
     }
     if (n_required == (size_t)-1)
         n_required = n_units;
-    if (n_units != n_outs || nargs < n_required || nargs > n_units)
+    if (n_outs < n_units)   /* the varargs would be overrun: the array says so */
+        return _HPyArg_ParseArray(ctx, ht, args, nargs, fmt, outs + 1, n_outs);
+    if (unknown || n_units != n_outs || nargs < n_required || nargs > n_units)
         goto general;
 
     /* as the general walk: every 'O' first, then the tracker, then the
@@ -140,7 +173,7 @@ _HPyArg_ParseInline(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nar
     return 1;
 
 general:
-    return _HPyArg_ParseArray(ctx, ht, args, nargs, fmt, outs + 1, n_outs);
+    return _HPyArg_ParseGeneral(ctx, ht, args, nargs, outs, n_outs);
 }
 
 #endif /* inline HPyArg_Parse */
