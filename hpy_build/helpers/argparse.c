@@ -113,7 +113,13 @@ callee_for_keyword_error(const char *fmt, char *buf, size_t size)
 static int
 is_known_unit(char c)
 {
-    return c != '\0' && strchr("bBhHiIlkLKnfdpsO", c) != NULL;
+    switch (c) {
+    case 'b': case 'B': case 'h': case 'H': case 'i': case 'I': case 'l': case 'k':
+    case 'L': case 'K': case 'n': case 'f': case 'd': case 'p': case 's': case 'O':
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 #define TRACKER_FOR_O_MESSAGE \
@@ -541,11 +547,17 @@ _HPyArg_ParseArray(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t narg
 
 /* ---- keywords ----------------------------------------------------------- */
 
+/* Formats with more units than this match their keywords unit by unit. */
+#define KW_MAP_MAX 32
+
 typedef struct {
     HPy kw;               /* kwnames tuple, dict, or HPy_NULL */
     int is_dict;
     const HPy *kw_values; /* vectorcall style: values after the positionals */
     HPy_ssize_t n_kw;
+    /* kwnames read once: kw_at[unit] is the index of its value, or -1 */
+    int mapped;
+    HPy_ssize_t kw_at[KW_MAP_MAX];
 } KeywordSource;
 
 /* Does the str handle `name` spell `key`? -1 on error. */
@@ -557,6 +569,49 @@ name_equals(HPyContext *ctx, HPy name, const char *key)
     if (utf8 == NULL)
         return -1;
     return (size_t)size == strlen(key) && memcmp(utf8, key, (size_t)size) == 0;
+}
+
+/* Reads each name of a kwnames tuple once (no object is created: the UTF-8
+ * of a str is cached in it) and maps it to the unit of that name among those
+ * not given by position, so that a unit finds its value without a search.
+ * Names that match no such unit are left for the error reports. If a name
+ * cannot be read (not a str: the interpreter never passes one), the mapping
+ * is dropped, and the per-unit search raises at the same point as before. */
+static int
+map_kwnames(HPyContext *ctx, KeywordSource *src, const char *keywords[],
+            size_t nargs, size_t n_units)
+{
+    HPy_ssize_t j;
+    size_t u;
+    src->mapped = 0;
+    if (src->is_dict || n_units > KW_MAP_MAX || src->n_kw == 0)
+        return 1;
+    for (u = 0; u < n_units; u++)
+        src->kw_at[u] = -1;
+    for (j = 0; j < src->n_kw; j++) {
+        HPy_ssize_t size = 0;
+        HPy name = HPy_GetItem_i(ctx, src->kw, j);
+        const char *utf8;
+        if (HPy_IsNull(name))
+            return 0;
+        utf8 = HPyUnicode_AsUTF8AndSize(ctx, name, &size);
+        if (utf8 == NULL) {
+            HPyErr_Clear(ctx);
+            HPy_Close(ctx, name);
+            return 1;   /* src->mapped stays 0 */
+        }
+        for (u = nargs; u < n_units; u++) {
+            const char *key = keywords[u];
+            if (src->kw_at[u] < 0 && key[0] != '\0' && key[0] == utf8[0]
+                    && strlen(key) == (size_t)size && memcmp(key, utf8, (size_t)size) == 0) {
+                src->kw_at[u] = j;
+                break;
+            }
+        }
+        HPy_Close(ctx, name);
+    }
+    src->mapped = 1;
+    return 1;
 }
 
 /* Finds keyword `key`: 1 and *value set (owned iff *owned), 0 if absent,
@@ -738,6 +793,7 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
     src.is_dict = kw_is_dict;
     src.kw_values = args + nargs;
     src.n_kw = 0;
+    src.mapped = 0;
     if (!HPy_IsNull(kw)) {
         src.n_kw = HPy_Length(ctx, kw);
         if (src.n_kw < 0)
@@ -774,6 +830,8 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                    nargs + (size_t)src.n_kw);
         return 0;
     }
+    if (!map_kwnames(ctx, &src, keywords, nargs, fi.n_units))
+        return 0;
 
     if (ht != NULL) {
         *ht = HPyTracker_New(ctx, 0);
@@ -793,7 +851,12 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
             continue;
         /* a keyword for a parameter given by position is reported after
          * the conversions, as CPython does */
-        if (i >= nargs && keywords[i][0] != '\0') {
+        if (i >= nargs && src.mapped) {
+            if (src.kw_at[i] >= 0) {
+                arg = src.kw_values[src.kw_at[i]];
+                found = 1;
+            }
+        } else if (i >= nargs && keywords[i][0] != '\0') {
             found = lookup_keyword(ctx, &src, keywords[i], &arg, &owned);
             if (found < 0)
                 goto error;
