@@ -419,8 +419,8 @@ next_output(OutputSource *o)
 {
     if (o->ap != NULL)
         return va_arg(*o->ap, void *);
-    /* (parse_positional checked that the array has one per unit) */
-    return (void *)o->arr[o->next++];
+    /* past the end: NULL, which parse_positional never stores through */
+    return o->next < o->n_arr ? (void *)o->arr[o->next++] : NULL;
 }
 
 /* One walk over the format: it is validated and counted while the 'O'
@@ -435,7 +435,7 @@ parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
     size_t i = 0, n_required = (size_t)-1, first_conversion_i = 0;
     OutputSource conv = *outs;
     va_list conv_ap;
-    int ok = 1;
+    int ok = 1, short_outputs = 0;
 
     for (p = fmt; *p != '\0' && *p != ':' && *p != ';'; p++) {
         if (*p == '|') {
@@ -447,16 +447,12 @@ parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
             ok = 0;
             break;
         }
-        if (outs->ap == NULL && outs->next == outs->n_arr) {
-            /* only the inline parser's array can tell, the varargs cannot */
-            HPyErr_SetString(ctx, ctx->h_SystemError,
-                             "HPyArg_Parse: fewer output pointers than format units");
-            return 0;
-        }
         if (*p == 'O') {
             HPy *out = (HPy *)next_output(outs);
-            if (i < nargs)
+            if (i < nargs && out != NULL)
                 *out = args[i];
+            else if (i < nargs)
+                short_outputs = 1;
         } else {
             if (first_conversion == NULL) {
                 first_conversion = p;
@@ -467,7 +463,8 @@ parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                     conv.ap = &conv_ap;
                 }
             }
-            (void)next_output(outs);
+            if (next_output(outs) == NULL && i < nargs)
+                short_outputs = 1;
         }
         i++;
     }
@@ -492,6 +489,13 @@ parse_positional(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
     } else if (ok && nargs > i) {
         arg_error(ctx, ctx->h_TypeError, fmt,
                   "mismatched args (too many arguments for fmt)");
+        ok = 0;
+        close_tracker(ctx, ht);
+    } else if (ok && short_outputs) {
+        /* only the inline parser's array can tell; the varargs cannot (as
+         * in HPy 0.9, a count error above is what a caller sees first) */
+        HPyErr_SetString(ctx, ctx->h_SystemError,
+                         "HPyArg_Parse: fewer output pointers than format units");
         ok = 0;
         close_tracker(ctx, ht);
     }
