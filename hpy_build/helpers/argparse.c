@@ -763,7 +763,7 @@ is_exact_dict(HPyContext *ctx, HPy obj)
 static int
 parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                HPy kw, int kw_is_dict, const char *fmt, const char *keywords[],
-               va_list *ap)
+               OutputSource *outs)
 {
     FormatInfo fi;
     KeywordSource src;
@@ -845,6 +845,7 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
 
     for (p = fmt; p != fi.units_end; p++) {
         HPy arg = HPy_NULL;
+        void *out;
         int owned = 0, found = 0, ok;
         if (*p == '$' && nargs > fi.max_positional) {
             arg_error(ctx, ctx->h_TypeError, fmt,
@@ -873,6 +874,14 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
             arg_error(ctx, ctx->h_TypeError, fmt, "no value for required argument");
             goto error;
         }
+        out = next_output(outs);
+        if (out == NULL && !HPy_IsNull(arg)) {
+            if (owned)
+                HPy_Close(ctx, arg);
+            HPyErr_SetString(ctx, ctx->h_SystemError,
+                             "HPyArg_ParseKeywords: fewer output pointers than format units");
+            goto error;
+        }
         /* Handles fetched from a dict must outlive this call for 'O' and 's'. */
         if (owned && ht != NULL && (*p == 'O' || *p == 's')) {
             if (HPyTracker_Add(ctx, *ht, arg) < 0) {
@@ -891,7 +900,7 @@ parse_keywords(HPyContext *ctx, HPyTracker *ht, const HPy *args, size_t nargs,
                 goto error;
             }
         }
-        ok = convert_unit(ctx, *p, arg, va_arg(*ap, void *), fmt);
+        ok = convert_unit(ctx, *p, arg, out, fmt);
         if (owned)
             HPy_Close(ctx, arg);
         if (!ok)
@@ -927,16 +936,35 @@ error:
 }
 
 HPyAPI_HELPER int
-HPyArg_ParseKeywords(HPyContext *ctx, HPyTracker *ht, const HPy *args,
+(HPyArg_ParseKeywords)(HPyContext *ctx, HPyTracker *ht, const HPy *args,
                      size_t nargs, HPy kwnames, const char *fmt,
                      const char *keywords[], ...)
 {
     va_list ap;
+    OutputSource outs;
     int ok;
     va_start(ap, keywords);
-    ok = parse_keywords(ctx, ht, args, nargs, kwnames, 0, fmt, keywords, &ap);
+    outs.ap = &ap;
+    outs.arr = NULL;
+    outs.n_arr = outs.next = 0;
+    ok = parse_keywords(ctx, ht, args, nargs, kwnames, 0, fmt, keywords, &outs);
     va_end(ap);
     return ok;
+}
+
+/* The inline keyword parser's way out (argparse.h), for many outputs. */
+HPyAPI_HELPER int
+_HPyArg_ParseKeywordsArray(HPyContext *ctx, HPyTracker *ht, const HPy *args,
+                           size_t nargs, HPy kwnames, const char *fmt,
+                           const char *keywords[], const void *const *outputs,
+                           size_t n_outputs)
+{
+    OutputSource outs;
+    outs.ap = NULL;
+    outs.arr = outputs;
+    outs.n_arr = n_outputs;
+    outs.next = 0;
+    return parse_keywords(ctx, ht, args, nargs, kwnames, 0, fmt, keywords, &outs);
 }
 
 HPyAPI_HELPER int
@@ -945,6 +973,7 @@ HPyArg_ParseKeywordsDict(HPyContext *ctx, HPyTracker *ht, const HPy *args,
                          const char *keywords[], ...)
 {
     va_list ap;
+    OutputSource outs;
     int ok;
     if (nargs < 0) {
         HPyErr_SetString(ctx, ctx->h_SystemError,
@@ -952,7 +981,10 @@ HPyArg_ParseKeywordsDict(HPyContext *ctx, HPyTracker *ht, const HPy *args,
         return 0;
     }
     va_start(ap, keywords);
-    ok = parse_keywords(ctx, ht, args, (size_t)nargs, kw, 1, fmt, keywords, &ap);
+    outs.ap = &ap;
+    outs.arr = NULL;
+    outs.n_arr = outs.next = 0;
+    ok = parse_keywords(ctx, ht, args, (size_t)nargs, kw, 1, fmt, keywords, &outs);
     va_end(ap);
     return ok;
 }
