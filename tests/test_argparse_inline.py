@@ -270,3 +270,167 @@ def test_inline_path_folds_a_literal_format(tmp_path):
     assert calls == ["HPyArg_Parse-0x4"], asm
     # no loop left: no backward jump, and no load from the format string
     assert ".rodata" not in "\n".join(l for l in asm.splitlines() if "mov" in l and "(%r" in l)
+
+
+# The same three ways for HPyArg_ParseKeywords (HPyFunc_KEYWORDS functions).
+KW_SOURCE = r"""
+#include "hpy.h"
+
+typedef int (*parse_kw_fn)(HPyContext *, HPyTracker *, const HPy *, size_t, HPy,
+                           const char *, const char *[], ...);
+
+#define KW_FORMS(NAME, FMT, ...)                                               \
+    static HPy NAME##_result(HPyContext *ctx, HPy a, HPy b)                    \
+    {                                                                          \
+        return HPy_BuildValue(ctx, "(OO)", HPy_IsNull(a) ? ctx->h_Ellipsis : a, \
+                              HPy_IsNull(b) ? ctx->h_Ellipsis : b);            \
+    }                                                                          \
+    static const char *NAME##_kwlist[] = { __VA_ARGS__ };                      \
+    HPyDef_METH(NAME##_lit, #NAME "_lit", HPyFunc_KEYWORDS)                    \
+    static HPy NAME##_lit_impl(HPyContext *ctx, HPy self, const HPy *args,     \
+                               size_t nargs, HPy kwnames)                      \
+    {                                                                          \
+        HPyTracker ht;                                                         \
+        HPy a = HPy_NULL, b = HPy_NULL, r;                                     \
+        (void)self;                                                            \
+        if (!HPyArg_ParseKeywords(ctx, &ht, args, nargs, kwnames, FMT,         \
+                                  NAME##_kwlist, &a, &b))                      \
+            return HPy_NULL;                                                   \
+        r = NAME##_result(ctx, a, b);                                          \
+        HPyTracker_Close(ctx, ht);                                             \
+        return r;                                                              \
+    }                                                                          \
+    HPyDef_METH(NAME##_var, #NAME "_var", HPyFunc_KEYWORDS)                    \
+    static HPy NAME##_var_impl(HPyContext *ctx, HPy self, const HPy *args,     \
+                               size_t nargs, HPy kwnames)                      \
+    {                                                                          \
+        const char *volatile fmt = FMT;                                        \
+        HPyTracker ht;                                                         \
+        HPy a = HPy_NULL, b = HPy_NULL, r;                                     \
+        (void)self;                                                            \
+        if (!HPyArg_ParseKeywords(ctx, &ht, args, nargs, kwnames, fmt,         \
+                                  NAME##_kwlist, &a, &b))                      \
+            return HPy_NULL;                                                   \
+        r = NAME##_result(ctx, a, b);                                          \
+        HPyTracker_Close(ctx, ht);                                             \
+        return r;                                                              \
+    }                                                                          \
+    HPyDef_METH(NAME##_ptr, #NAME "_ptr", HPyFunc_KEYWORDS)                    \
+    static HPy NAME##_ptr_impl(HPyContext *ctx, HPy self, const HPy *args,     \
+                               size_t nargs, HPy kwnames)                      \
+    {                                                                          \
+        parse_kw_fn volatile parse = &HPyArg_ParseKeywords;                    \
+        HPyTracker ht;                                                         \
+        HPy a = HPy_NULL, b = HPy_NULL, r;                                     \
+        (void)self;                                                            \
+        if (!parse(ctx, &ht, args, nargs, kwnames, FMT, NAME##_kwlist, &a, &b)) \
+            return HPy_NULL;                                                   \
+        r = NAME##_result(ctx, a, b);                                          \
+        HPyTracker_Close(ctx, ht);                                             \
+        return r;                                                              \
+    }
+
+KW_FORMS(opt, "O|O", "a", "b", NULL)
+KW_FORMS(named, "OO:kw", "a", "b", NULL)
+KW_FORMS(kwonly, "O$O", "a", "b", NULL)
+KW_FORMS(posonly, "O|O;custom", "", "b", NULL)
+KW_FORMS(all_opt, "|OO", "alpha", "beta", NULL)
+KW_FORMS(short_list, "OO", "a", NULL)
+KW_FORMS(long_list, "OO", "a", "b", "c", NULL)
+KW_FORMS(blank_name, "OO", "a", "", NULL)
+
+/* no tracker: the general walk's SystemError */
+HPyDef_METH(no_tracker, "no_tracker", HPyFunc_KEYWORDS)
+static HPy no_tracker_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs,
+                           HPy kwnames)
+{
+    static const char *kwlist[] = { "a", NULL };
+    HPy a;
+    (void)self;
+    if (!HPyArg_ParseKeywords(ctx, NULL, args, nargs, kwnames, "O", kwlist, &a))
+        return HPy_NULL;
+    return HPy_Dup(ctx, a);
+}
+
+static HPyDef *defines[] = {
+#define THREE(NAME) &NAME##_lit, &NAME##_var, &NAME##_ptr
+    THREE(opt), THREE(named), THREE(kwonly), THREE(posonly), THREE(all_opt),
+    THREE(short_list), THREE(long_list), THREE(blank_name),
+    &no_tracker, NULL
+};
+static HPyModuleDef moduledef = { .defines = defines };
+HPy_MODINIT(mytest, moduledef)
+"""
+
+KW_FORMS_NAMES = ["opt", "named", "kwonly", "posonly", "all_opt", "short_list", "long_list",
+                  "blank_name"]
+
+KW_CALLS = [
+    ((), {}), ((1,), {}), ((1, 2), {}), ((1, 2, 3), {}), ((1,), {"b": 2}), ((), {"a": 1, "b": 2}),
+    ((), {"b": 2, "a": 1}), ((1,), {"a": 2}), ((1,), {"c": 2}), ((1, 2), {"b": 3}),
+    ((), {"b": 2}), ((), {"alpha": 1}), ((), {"beta": 2, "alpha": 1}), ((), {"alpha": 1, "x": 2}),
+    ((1,), {"b": 2, "c": 3}), ((1,), {"": 2}), ((1,), {"bb": 2}), ((1,), {"b\0": 2}),
+    ((1,), {"b": "x"}), ((1,), {"é": 2}),
+]
+
+
+def kw_outcome(f, args, kwargs):
+    try:
+        return ("ok", f(*args, **kwargs))
+    except Exception as e:
+        return ("error", type(e), str(e))
+
+
+def test_inline_keywords_agree_with_the_general_walk(compile_module):
+    mod = compile_module(KW_SOURCE)
+    for name in KW_FORMS_NAMES:
+        lit, var, ptr = (getattr(mod, name + s) for s in ("_lit", "_var", "_ptr"))
+        for args, kwargs in KW_CALLS:
+            expected = kw_outcome(var, args, kwargs)
+            assert kw_outcome(lit, args, kwargs) == expected, (name, args, kwargs)
+            assert kw_outcome(ptr, args, kwargs) == expected, (name, args, kwargs)
+
+
+def test_inline_keywords_results(compile_module):
+    mod = compile_module(KW_SOURCE)
+    sentinel = object()
+    assert mod.opt_lit(sentinel) == (sentinel, ...)
+    assert mod.opt_lit(1, b=sentinel) == (1, sentinel)
+    assert mod.opt_lit(b=sentinel, a=1) == (1, sentinel)
+    assert mod.kwonly_lit(1, b=2) == (1, 2)
+    assert mod.posonly_lit(1, b=2) == (1, 2)
+    assert mod.all_opt_lit(beta=2) == (..., 2)
+    cases = [
+        (mod.opt_lit, (), {}, TypeError, "function no value for required argument"),
+        (mod.opt_lit, (1,), {"c": 2}, TypeError, "'c' is an invalid keyword argument for this function"),
+        (mod.opt_lit, (1,), {"a": 2}, TypeError, "function got multiple values for argument 'a'"),
+        (mod.named_lit, (1, 2, 3), {}, TypeError, "kw() takes exactly 2 positional arguments (3 given)"),
+        (mod.kwonly_lit, (1, 2), {}, TypeError,
+         "function keyword only argument passed as positional argument"),
+        (mod.posonly_lit, (), {"b": 1}, TypeError, "custom"),
+        (mod.short_list_lit, (1, 2), {}, TypeError, "function mismatched args (too few keywords for fmt)"),
+        (mod.long_list_lit, (1, 2), {}, TypeError, "function mismatched args (too many keywords for fmt)"),
+        (mod.blank_name_lit, (1, 2), {}, SystemError, "function empty keyword parameter name"),
+        (mod.no_tracker, (1,), {}, SystemError, None),
+    ]
+    for f, args, kwargs, exc, message in cases:
+        with pytest.raises(exc) as info:
+            f(*args, **kwargs)
+        if message is not None:
+            assert str(info.value) == message, (f, args, kwargs)
+
+
+@pytest.mark.skipif(not hasattr(sys, "getrefcount"), reason="CPython reference counts")
+def test_inline_keywords_keep_reference_counts(compile_module):
+    mod = compile_module(KW_SOURCE)
+    obj = object()
+    for args, kwargs in [((obj,), {}), ((obj,), {"b": obj}), ((), {"b": obj, "a": obj}),
+                         ((obj,), {"c": obj}), ((obj, obj, obj), {}), ((obj,), {"a": obj})]:
+        for f in (mod.opt_lit, mod.opt_var, mod.kwonly_lit):
+            before = sys.getrefcount(obj)
+            for _ in range(100):
+                try:
+                    f(*args, **kwargs)
+                except TypeError:
+                    pass
+            assert sys.getrefcount(obj) == before, (f, args, kwargs)
