@@ -1,10 +1,13 @@
 """HPyArg_Parse's inline parser (a string-literal format, argparse.h) against the
 general walk (a format in a variable, and the function called through a pointer):
 same outputs, same untouched optionals, same errors, in both ABIs."""
+import os
 import subprocess
 import sys
 
 import pytest
+
+from support import run_isolated
 
 # FORMS(NAME, FMT, DECLS, RESULT, outputs...) defines NAME_lit (literal format:
 # the inline parser, whose errors go to the variadic function), NAME_var (the
@@ -434,3 +437,38 @@ def test_inline_keywords_keep_reference_counts(compile_module):
                 except TypeError:
                     pass
             assert sys.getrefcount(obj) == before, (f, args, kwargs)
+
+
+def test_inline_paths_in_debug_mode(hpy_compiler, tmp_path):
+    """Debug mode wraps the context: the inline parsers still agree with the
+    general walk, leak no handle, and the keyword outputs are the tracker's
+    handles (closed with it), as in HPy 0.9."""
+    probe = """
+        import sys
+        sys.path.insert(0, %r)
+        from test_argparse_inline import ARGS, FORMS, KW_CALLS, KW_FORMS_NAMES, outcome, kw_outcome
+        from hpy_build.debug import LeakDetector
+        with LeakDetector():
+            for name in FORMS:
+                for args in ARGS:
+                    lit, var = getattr(mod, name + "_lit"), getattr(mod, name + "_var")
+                    assert outcome(lit, args) == outcome(var, args), (name, args)
+        print("ok")
+    """ % os.path.dirname(os.path.abspath(__file__))
+    result = run_isolated(hpy_compiler, "universal", tmp_path, SOURCE, "mytest", probe,
+                          env={"HPY": "debug"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "ok"
+    kw_probe = probe.replace(
+        "for name in FORMS:\n                for args in ARGS:\n"
+        "                    lit, var = getattr(mod, name + \"_lit\"), getattr(mod, name + \"_var\")\n"
+        "                    assert outcome(lit, args) == outcome(var, args), (name, args)",
+        "for name in KW_FORMS_NAMES:\n                for args, kwargs in KW_CALLS:\n"
+        "                    lit, var = getattr(mod, name + \"_lit\"), getattr(mod, name + \"_var\")\n"
+        "                    assert kw_outcome(lit, args, kwargs) == kw_outcome(var, args, kwargs)")
+    assert kw_probe != probe
+    (tmp_path / "kw").mkdir()
+    result = run_isolated(hpy_compiler, "universal", tmp_path / "kw", KW_SOURCE, "mytest", kw_probe,
+                          env={"HPY": "debug"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "ok"
