@@ -215,6 +215,13 @@ _HPyArg_ParseKeywordsGeneral(HPyContext *ctx, HPyTracker *ht, const HPy *args,
     }
 }
 
+/* The CPython ABI reads the interpreter's kwnames tuple directly. */
+#if defined(HPY_ABI_CPYTHON) && !defined(PYPY_VERSION) && !defined(Py_LIMITED_API)
+#  define _HPyArg_CPY_TUPLE 1
+#else
+#  define _HPyArg_CPY_TUPLE 0
+#endif
+
 /* The most units the inline keyword parser takes (its values live on the stack). */
 #define _HPyArg_KW_INLINE_MAX 16
 
@@ -282,6 +289,11 @@ _HPyArg_ParseKeywordsInline(HPyContext *ctx, HPyTracker *ht, const HPy *args,
         goto general;
 
     if (!HPy_IsNull(kwnames)) {
+#if _HPyArg_CPY_TUPLE
+        if (PyTuple_CheckExact(_h2py(kwnames)))
+            n_kw = PyTuple_GET_SIZE(_h2py(kwnames));
+        else
+#endif
         n_kw = HPy_Length(ctx, kwnames);
         if (n_kw < 0)
             return 0;   /* as the general walk, before any tracker */
@@ -290,24 +302,39 @@ _HPyArg_ParseKeywordsInline(HPyContext *ctx, HPyTracker *ht, const HPy *args,
     }
     for (j = 0; j < n_kw; j++) {
         HPy_ssize_t size = 0;
-        HPy name = HPy_GetItem_i(ctx, kwnames, j);
-        const char *utf8;
+        HPy name = HPy_NULL;
+        const char *utf8 = NULL;
         int matched = 0;
-        if (HPy_IsNull(name))
-            return 0;   /* (a tuple's item cannot fail: this is a broken kwnames) */
-        utf8 = HPyUnicode_AsUTF8AndSize(ctx, name, &size);
-        if (utf8 == NULL) {
-            /* not a str: the general walk raises it at its point */
-            HPyErr_Clear(ctx);
-            HPy_Close(ctx, name);
-            goto general;
+#if _HPyArg_CPY_TUPLE
+        /* the interpreter's kwnames: a tuple of (interned) ASCII str, whose
+         * text is read in place, with no call and no reference */
+        if (PyTuple_CheckExact(_h2py(kwnames))) {
+            PyObject *o = PyTuple_GET_ITEM(_h2py(kwnames), j);
+            if (PyUnicode_CheckExact(o) && PyUnicode_IS_COMPACT_ASCII(o)) {
+                utf8 = (const char *)PyUnicode_DATA(o);
+                size = PyUnicode_GET_LENGTH(o);
+            }
+        }
+        if (utf8 == NULL)
+#endif
+        {
+            name = HPy_GetItem_i(ctx, kwnames, j);
+            if (HPy_IsNull(name))
+                return 0;   /* (a tuple's item cannot fail: a broken kwnames) */
+            utf8 = HPyUnicode_AsUTF8AndSize(ctx, name, &size);
+            if (utf8 == NULL) {
+                /* not a str: the general walk raises it at its point */
+                HPyErr_Clear(ctx);
+                HPy_Close(ctx, name);
+                goto general;
+            }
         }
         for (u = nargs; u < n_units; u++) {
             const char *key = keywords[u];
             size_t m;
             if (!HPy_IsNull(values[u]) || key[0] != utf8[0] || key[0] == '\0')
                 continue;
-            for (m = 1; m < (size_t)size && key[m] == utf8[m]; m++)
+            for (m = 1; m < (size_t)size && key[m] != '\0' && key[m] == utf8[m]; m++)
                 ;
             if (m == (size_t)size && key[m] == '\0') {
                 values[u] = args[nargs + (size_t)j];
@@ -315,7 +342,8 @@ _HPyArg_ParseKeywordsInline(HPyContext *ctx, HPyTracker *ht, const HPy *args,
                 break;
             }
         }
-        HPy_Close(ctx, name);
+        if (!HPy_IsNull(name))
+            HPy_Close(ctx, name);
         if (!matched)
             goto general;
     }
