@@ -1,5 +1,5 @@
 /* Argument parsing helpers (HPyArg_Parse & co), compiled into each extension.
- * Included by hpy.h; see hpy_build/src/helpers/argparse.c for the format codes.
+ * Included by hpy.h; see hpy_build/helpers/argparse.c for the format codes.
  */
 #include "hpy.h"  /* first, so this header also works included on its own */
 #ifndef HPY_RUNTIME_ARGPARSE_H
