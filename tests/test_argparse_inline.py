@@ -134,8 +134,23 @@ static HPy short_outputs_impl(HPyContext *ctx, HPy self, const HPy *args, size_t
     return HPy_Dup(ctx, a);
 }
 
+/* The macro evaluates each argument once, on the inline path and when it
+ * falls back to the function alike. */
+HPyDef_METH(evaluated_once, "evaluated_once", HPyFunc_VARARGS)
+static HPy evaluated_once_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    HPy a = HPy_NULL, b = HPy_NULL;
+    int n_args = 0, n_a = 0, n_b = 0, ok;
+    (void)self;
+    ok = HPyArg_Parse(ctx, NULL, (n_args++, args), nargs, "O|O", (n_a++, &a), (n_b++, &b));
+    if (!ok)
+        HPyErr_Clear(ctx);
+    return HPy_BuildValue(ctx, "(iiii)", ok, n_args, n_a, n_b);
+}
+
 static HPyDef *defines[] = {
 #define THREE(NAME) &NAME##_lit, &NAME##_var, &NAME##_ptr
+    &evaluated_once,
     THREE(o), THREE(oo), THREE(o_opt), THREE(oi), THREE(o_opt_i), THREE(mixed),
     THREE(io), THREE(po), THREE(unknown), THREE(dollar),
     &empty_lit, &empty_var, &empty_named_lit, &empty_named_var,
@@ -207,6 +222,8 @@ def test_inline_path_results(compile_module):
     assert mod.io_lit(4) == (4, ...)
     assert mod.empty_lit() is None and mod.empty_named_lit() is None
     assert mod.tracked_lit(sentinel, 3) == (sentinel, 3)
+    assert mod.evaluated_once(1) == (1, 1, 1, 1)
+    assert mod.evaluated_once(1, 2, 3) == (0, 1, 1, 1)   # through the function
     cases = [
         (mod.o_lit, (), TypeError, "function required positional argument missing"),
         (mod.o_lit, (1, 2), TypeError, "function mismatched args (too many arguments for fmt)"),
