@@ -365,6 +365,9 @@ def test_public_names_are_hpy09s(hpy09_include, abi):
     our_declarations = {n for n in our_declarations if not _HPY09_RUNTIME_FUNCTIONS.match(n)}
     if abi == "cpython":
         our_declarations -= _CPYTHON_ABI_ALSO
+    # a function-like macro over one of HPy 0.9's functions (HPyArg_Parse's
+    # inline parser, argparse.h) adds no name: the function is still declared
+    our_macros -= {n for n in our_macros & our_declarations if n in their_declarations}
     problems = {
         "macros HPy 0.9 defines and we do not": sorted(their_macros - our_macros),
         "functions/types/enumerators HPy 0.9 declares and we do not":
