@@ -1,34 +1,47 @@
 /* HPyTracker: remembers handles so an error path can close them all. */
+#include <string.h>
 #include "hpy.h"
+
+/* Room for the usual handful of arguments without a second allocation. */
+#define INLINE_HANDLES 8
 
 typedef struct {
     HPy_ssize_t capacity;
     HPy_ssize_t length;
-    HPy *handles;
+    HPy *handles; /* inline_handles, or a heap array once it outgrew them */
+    HPy inline_handles[INLINE_HANDLES];
 } Tracker;
+
+/* One closed tracker kept for the next HPyTracker_New: argument parsers make
+ * and close one per call, and this spares them the allocator. Every caller
+ * holds the GIL, which guards it. */
+static Tracker *spare_tracker;
 
 static Tracker *as_tracker(HPyTracker ht) { return (Tracker *)ht._i; }
 
 HPyAPI_IMPL HPyTracker ctx_Tracker_New(HPyContext *ctx, HPy_ssize_t capacity)
 {
     HPyTracker ht = {0};
-    Tracker *t;
+    Tracker *t = spare_tracker;
     (void)ctx;
-    if (capacity < 5)
-        capacity = 5;   /* room for the usual handful of arguments */
-    t = (Tracker *)PyMem_Malloc(sizeof(Tracker));
-    if (t == NULL) {
+    if (t != NULL)
+        spare_tracker = NULL;
+    else if ((t = (Tracker *)PyMem_Malloc(sizeof(Tracker))) == NULL) {
         PyErr_NoMemory();
         return ht;
     }
-    t->handles = (HPy *)PyMem_Calloc((size_t)capacity + 1, sizeof(HPy));
-    if (t->handles == NULL) {
-        PyMem_Free(t);
-        PyErr_NoMemory();
-        return ht;
-    }
-    t->capacity = capacity;
+    t->handles = t->inline_handles;
+    t->capacity = INLINE_HANDLES;
     t->length = 0;
+    if (capacity > INLINE_HANDLES) {
+        t->handles = (HPy *)PyMem_Malloc((size_t)capacity * sizeof(HPy));
+        if (t->handles == NULL) {
+            PyMem_Free(t);
+            PyErr_NoMemory();
+            return ht;
+        }
+        t->capacity = capacity;
+    }
     ht._i = (intptr_t)t;
     return ht;
 }
@@ -39,7 +52,14 @@ HPyAPI_IMPL int ctx_Tracker_Add(HPyContext *ctx, HPyTracker ht, HPy h)
     (void)ctx;
     if (t->length == t->capacity) {
         HPy_ssize_t capacity = t->capacity * 2;
-        HPy *handles = (HPy *)PyMem_Realloc(t->handles, ((size_t)capacity + 1) * sizeof(HPy));
+        HPy *handles;
+        if (t->handles == t->inline_handles) {
+            handles = (HPy *)PyMem_Malloc((size_t)capacity * sizeof(HPy));
+            if (handles != NULL)
+                memcpy(handles, t->inline_handles, sizeof(t->inline_handles));
+        }
+        else
+            handles = (HPy *)PyMem_Realloc(t->handles, (size_t)capacity * sizeof(HPy));
         if (handles == NULL) {
             PyErr_NoMemory();
             return -1;
@@ -64,6 +84,10 @@ HPyAPI_IMPL void ctx_Tracker_Close(HPyContext *ctx, HPyTracker ht)
     (void)ctx;
     for (i = 0; i < t->length; i++)
         Py_XDECREF(_h2py(t->handles[i]));
-    PyMem_Free(t->handles);
-    PyMem_Free(t);
+    if (t->handles != t->inline_handles)
+        PyMem_Free(t->handles);
+    if (spare_tracker == NULL)
+        spare_tracker = t;
+    else
+        PyMem_Free(t);
 }
