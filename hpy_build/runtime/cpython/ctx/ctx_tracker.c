@@ -46,27 +46,37 @@ HPyAPI_IMPL HPyTracker ctx_Tracker_New(HPyContext *ctx, HPy_ssize_t capacity)
     return ht;
 }
 
+/* Add to a full tracker. Out of line, so that the common Add needs no stack frame. */
+#ifdef __GNUC__
+__attribute__((noinline))
+#endif
+static int grow_and_add(Tracker *t, HPy h)
+{
+    HPy_ssize_t capacity = t->capacity * 2;
+    HPy *handles;
+    if (t->handles == t->inline_handles) {
+        handles = (HPy *)PyMem_Malloc((size_t)capacity * sizeof(HPy));
+        if (handles != NULL)
+            memcpy(handles, t->inline_handles, sizeof(t->inline_handles));
+    }
+    else
+        handles = (HPy *)PyMem_Realloc(t->handles, (size_t)capacity * sizeof(HPy));
+    if (handles == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->handles = handles;
+    t->capacity = capacity;
+    t->handles[t->length++] = h;
+    return 0;
+}
+
 HPyAPI_IMPL int ctx_Tracker_Add(HPyContext *ctx, HPyTracker ht, HPy h)
 {
     Tracker *t = as_tracker(ht);
     (void)ctx;
-    if (t->length == t->capacity) {
-        HPy_ssize_t capacity = t->capacity * 2;
-        HPy *handles;
-        if (t->handles == t->inline_handles) {
-            handles = (HPy *)PyMem_Malloc((size_t)capacity * sizeof(HPy));
-            if (handles != NULL)
-                memcpy(handles, t->inline_handles, sizeof(t->inline_handles));
-        }
-        else
-            handles = (HPy *)PyMem_Realloc(t->handles, (size_t)capacity * sizeof(HPy));
-        if (handles == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        t->handles = handles;
-        t->capacity = capacity;
-    }
+    if (t->length == t->capacity)
+        return grow_and_add(t, h);
     t->handles[t->length++] = h;
     return 0;
 }
