@@ -8,7 +8,7 @@ import types
 import pytest
 
 from hpy_build.api import table as api
-from support import capsule_type, message, needs_refcounts, refcount
+from support import capsule_type, needs_refcounts, refcount
 
 HANDLE_NAMES = [h.public_name for h in api.HANDLES]
 

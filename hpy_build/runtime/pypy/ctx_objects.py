@@ -532,6 +532,21 @@ def HPyCapsule_Set(h, key, value):
     return 0
 
 
+# Only a hybrid module calls these (the universal headers refuse them), and the
+# loader refuses hybrid modules: a module that gets here anyway learns why.
+def HPy_FromPyObject(obj):
+    raise SystemError(_NO_PYOBJECT % "HPy_FromPyObject")
+
+
+def HPy_AsPyObject(h):
+    raise SystemError(_NO_PYOBJECT % "HPy_AsPyObject")
+
+
+_NO_PYOBJECT = ("%s: hpy-build's cffi runtime has no PyObject * to give: it runs universal "
+                "modules only (on CPython, hybrid ones load with the C runtime; on PyPy, a "
+                "module that uses the C API is built for the CPython ABI, for cpyext)")
+
+
 def _HPy_CallRealFunctionFromTrampoline(sig, func, args):
     """Only a capsule's destructor comes here: the trampoline CPython calls when
     a capsule this runtime made on CPython dies. Every other impl this runtime
