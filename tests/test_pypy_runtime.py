@@ -460,3 +460,32 @@ def test_the_c_runtime_is_not_offered_on_pypy(pypy_venv, tmp_path):
              "except ImportError as e:\n    print(e)\n")
     out = run([pypy_venv, "-c", probe], cwd=tmp_path).stdout
     assert "needs CPython" in out, out
+
+
+# HPy 0.9.0's own binaries on PyPy: the probe modules of test_hpy09_compat, built
+# by hpy 0.9.0's toolchain on CPython (<name>.hpy0.so, as hpy-build names them),
+# loaded by PyPy through this runtime, and held to the same expectations.
+from test_hpy09_compat import EXPECTED, MODULES, PROBE, _mismatches  # noqa: E402
+from test_hpy09_compat import hpy09_binaries, hpy09_python  # noqa: E402,F401  (fixtures)
+
+
+@needs_pypy
+@pytest.mark.parametrize("mode", ["hpy_build", "hpy_build-debug"])
+@pytest.mark.parametrize("module", MODULES)
+def test_binaries_built_by_hpy09_run_on_pypy(pypy_venv, hpy09_binaries, module, mode, tmp_path):  # noqa: F811
+    path = hpy09_binaries[module]
+    assert path.name == module + ".hpy0.so"
+    result = run([pypy_venv, PROBE, mode, module, path], cwd=tmp_path, check=False)
+    found = re.search(r"^PROBE-RESULT: (.*)$", result.stdout, re.MULTILINE)
+    assert result.returncode == 0 and found, result.stdout[-6000:]
+    import json
+    report = json.loads(found.group(1))
+    expected = dict(EXPECTED[module])
+    # PyPy frees an object at a collection, not at its last HPy_Close: the
+    # capsule's destructor has not run yet when the C function returns
+    if module == "compat09api":
+        expected["capsule_destructor()"] = ["ok", "(0, 0, 'compat09api.owned')"]
+    wrong = _mismatches(expected, report["results"])
+    assert not wrong, "%s built by hpy 0.9.0, on PyPy (%s):\n  %s" % (module, mode, "\n  ".join(wrong))
+    if mode.endswith("-debug"):
+        assert report["leaks"] == [] and report["invalid_handles"] == 0, report
