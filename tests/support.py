@@ -141,8 +141,6 @@ def collect():
 CFFI_RUNTIME = ON_PYPY or os.environ.get("HPY_BUILD_RUNTIME") == "cffi"
 _BUFFERS_BEFORE_PEP688 = not ON_PYPY and sys.version_info < (3, 12)
 CFFI_GAPS = {
-    "test_api_gc.py::test_hpy_subtype_destroy_and_finalize":
-        "only the most derived type's HPy_tp_destroy runs: the struct's header holds one",
     "test_api_gc.py::test_referents_are_the_fields":
         None if ON_PYPY else "gc.get_referents() shows the Python side, not tp_traverse",
     "test_api_gc.py::test_no_leak_no_early_free[universal-Leaf]":

@@ -358,6 +358,7 @@ def test_hpy_subtype_destroy_and_finalize(mod):
     x.a, y.a = y, x
     del x, y
     gc.collect()
+    free_dropped()
     assert mod.counts() == (node0 + 3, leaf0 + 3, fin0 + 3)
 
 

@@ -2,6 +2,7 @@
 a block of C memory (the type's struct, zeroed); slots become dunders,
 members and getsets become properties, methods become functions calling
 their impl through cffi."""
+import functools
 import gc
 import operator
 import sys
@@ -50,13 +51,34 @@ def alloc(cls, args=()):
         _collect_if_the_c_heap_grew()
     obj = cls._hpy_base_new(cls, *args)
     size = cls._hpy_basicsize
-    data = lib._hpy_pypy_alloc(size, getattr(cls, "_hpy_destroy", _NULL),
-                                getattr(cls, "_hpy_traverse", _NULL))
+    chain = getattr(cls, "_hpy_destroy_chain", ())
+    traverse = getattr(cls, "_hpy_traverse", _NULL)
+    data = lib._hpy_pypy_alloc(size, chain[0] if len(chain) == 1 else _NULL, traverse)
     if data == _NULL:
         raise MemoryError()
-    obj._hpy_data = ffi.gc(data, lib._hpy_pypy_free, size)
+    if len(chain) > 1:
+        obj._hpy_data = ffi.gc(data, functools.partial(_free_chained, chain, traverse), size)
+    else:
+        obj._hpy_data = ffi.gc(data, lib._hpy_pypy_free, size)
     obj._hpy_addr = int(ffi.cast("intptr_t", data))
     return obj
+
+
+@ffi.callback("int(HPyField *, void *)")
+def _clear_field(field, arg):
+    field._i = 0
+    return 0
+
+
+def _free_chained(chain, traverse, data):
+    """The struct of an HPy subtype whose bases have a tp_destroy too: as in the
+    C runtime, the fields cleared, then each type's tp_destroy, the most derived
+    first (the struct's header holds one, so this is the rare slow way)."""
+    if traverse != _NULL:
+        ffi.cast("int(*)(void *, int(*)(HPyField *, void *), void *)", traverse)(data, _clear_field, _NULL)
+    for destroy in chain:
+        ffi.cast("void(*)(void *)", destroy)(data)
+    lib._hpy_pypy_free(data)  # (the header names no tp_destroy)
 
 
 def _HPy_New(t, data):
@@ -642,6 +664,8 @@ def HPyType_FromSpec(spec, params):
             raise TypeError("type '%s' is not an acceptable base type" % fullname)
         ns["__init_subclass__"] = classmethod(__init_subclass__)
     cls = metaclass(name, tuple(bases) or (object,), ns)
+    cls._hpy_destroy_chain = tuple(k.__dict__["_hpy_destroy"] for k in cls.__mro__
+                                   if "_hpy_destroy" in k.__dict__)
     base_new = _SHAPE_BASE[shape].__new__ if shape > 0 else object.__new__
     cls._hpy_base_new = (lambda c, *a: base_new(c, *a)) if shape > 0 else (lambda c: object.__new__(c))
     return _new(cls)
