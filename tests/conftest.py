@@ -18,6 +18,12 @@ def pytest_report_header(config):
     return "hpy-build test ABIs: %s (%s)" % (", ".join(abis), why)
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    note = getattr(config, "_hpy_build_abi_note", None)
+    if note:  # also under -q, which hides the header
+        terminalreporter.write_line(note)
+
+
 def pytest_collection_modifyitems(config, items):
     abis, _why = selected_abis()
     keep, drop = [], []
@@ -30,6 +36,8 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+        config._hpy_build_abi_note = "hpy-build: %d tests of other ABIs deselected: ran %s (%s)" % (
+            len(drop), ", ".join(abis), _why)
     if CFFI_RUNTIME:
         for item in keep:
             params = getattr(getattr(item, "callspec", None), "params", {})
