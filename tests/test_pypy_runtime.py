@@ -489,3 +489,51 @@ def test_binaries_built_by_hpy09_run_on_pypy(pypy_venv, hpy09_binaries, module, 
     assert not wrong, "%s built by hpy 0.9.0, on PyPy (%s):\n  %s" % (module, mode, "\n  ".join(wrong))
     if mode.endswith("-debug"):
         assert report["leaks"] == [] and report["invalid_handles"] == 0, report
+
+
+# The CPython ABI on PyPy (cpyext): cpyext copies a type spec's name, so the
+# C runtime's types cannot find their HPy record through tp_name there; the
+# struct was then placed over the object's header and the first write to it
+# crashed PyPy (sample_ext's Array, built for the CPython ABI).
+CPYEXT_STRUCT = r"""
+#include "hpy.h"
+typedef struct { long a; double b; } PObject;
+HPyType_HELPERS(PObject)
+HPyDef_SLOT(P_new, HPy_tp_new)
+static HPy P_new_impl(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)
+{
+    PObject *p;
+    HPy h = HPy_New(ctx, type, &p);
+    (void)args; (void)nargs; (void)kw;
+    if (!HPy_IsNull(h)) {
+        p->a = 42;
+        p->b = 2.5;
+    }
+    return h;
+}
+HPyDef_METH(P_get, "get", HPyFunc_NOARGS)
+static HPy P_get_impl(HPyContext *ctx, HPy self)
+{
+    PObject *p = PObject_AsStruct(ctx, self);
+    return HPy_BuildValue(ctx, "ld", p->a, p->b);
+}
+static HPyDef *P_defines[] = { &P_new, &P_get, NULL };
+static HPyType_Spec P_spec = { .name = "mytest.P", .basicsize = sizeof(PObject), .defines = P_defines };
+HPyDef_SLOT(ex, HPy_mod_exec)
+static int ex_impl(HPyContext *ctx, HPy m) { return HPyHelpers_AddType(ctx, m, "P", &P_spec, NULL) ? 0 : -1; }
+static HPyDef *defs[] = { &ex, NULL };
+static HPyModuleDef moduledef = { .defines = defs };
+HPy_MODINIT(mytest, moduledef)
+"""
+
+
+@needs_pypy
+def test_cpython_abi_struct_on_cpyext(tmp_path):
+    from support import run_cpython_abi_module
+    probe = ("import gc, importlib.util, json, sys\n"
+             "spec = importlib.util.spec_from_file_location('mytest', sys.argv[1])\n"
+             "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+             "got = [m.P().get() for _ in range(1000)][-1]\n"
+             "gc.collect()\n"
+             "print(json.dumps([list(got), type(m.P()).__name__]))\n")
+    assert run_cpython_abi_module(PYPY, CPYEXT_STRUCT, probe, tmp_path) == [[42, 2.5], "P"]
