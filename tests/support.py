@@ -143,8 +143,6 @@ _BUFFERS_BEFORE_PEP688 = not ON_PYPY and sys.version_info < (3, 12)
 CFFI_GAPS = {
     "test_api_gc.py::test_referents_are_the_fields":
         None if ON_PYPY else "gc.get_referents() shows the Python side, not tp_traverse",
-    "test_api_gc.py::test_no_leak_no_early_free[universal-Leaf]":
-        None if ON_PYPY else "a type with tp_finalize (__del__) leaves blocks behind on CPython",
     "test_api_objects.py::test_dup_makes_a_new_reference_and_close_releases_it":
         None if ON_PYPY else "HPy_Close is queued: the reference goes when the C function returns",
 }

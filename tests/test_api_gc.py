@@ -405,7 +405,9 @@ def test_no_leak_no_early_free(mod, cls_name):
     del objs
     gc.collect()
     assert refcount(cls) == type_refs
-    assert abs(allocated_blocks() - blocks) < 50
+    # a leak grows the count; it may also shrink (the cffi runtime's handle
+    # table frees the int objects of its free list as it reuses slots)
+    assert allocated_blocks() - blocks < 50
 
 
 def test_long_chain_is_freed_without_deep_recursion(mod):
