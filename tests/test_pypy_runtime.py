@@ -537,3 +537,21 @@ def test_cpython_abi_struct_on_cpyext(tmp_path):
              "gc.collect()\n"
              "print(json.dumps([list(got), type(m.P()).__name__]))\n")
     assert run_cpython_abi_module(PYPY, CPYEXT_STRUCT, probe, tmp_path) == [[42, 2.5], "P"]
+
+
+@pytest.mark.parametrize("abis, expected", [("universal", ["universal"]),
+                                            ("cpython,hybrid", ["cpython", "hybrid"])])
+def test_the_conftest_runs_the_abis_asked_for(abis, expected, tmp_path):
+    """HPY_BUILD_TEST_ABIS picks the ABIs (.ci/pypy-tests relies on its PyPy
+    default, universal); the others are deselected, and the summary says so."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "--basetemp",
+         str(tmp_path / "base"), os.path.join(here, "test_api_rest.py")],
+        cwd=ROOT, env=dict(os.environ, HPY_BUILD_TEST_ABIS=abis),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    assert result.returncode == 0, result.stdout[-4000:]
+    ran = set(re.findall(r"^PASSED \S+\[(?:[^\]]*-)?(cpython|universal|hybrid)[\]-]", result.stdout, re.M))
+    assert ran == set(expected), result.stdout[-4000:]
+    assert re.search(r"hpy-build: \d+ tests of other ABIs deselected: ran %s \(HPY_BUILD_TEST_ABIS\)"
+                     % ", ".join(expected), result.stdout), result.stdout[-4000:]
