@@ -1,7 +1,8 @@
 """Calling Python from C: tuple/dict calls, vectorcall-style calls, methods."""
-import sys
 
 import pytest
+
+from support import message, refcount
 
 SOURCE = r"""
 #include "hpy.h"
@@ -128,7 +129,7 @@ def test_call_tuple_dict_type_errors(mod):
         mod.call_tuple_dict(echo, (), [("a", 1)])
     with pytest.raises(TypeError, match="'int' object is not callable"):
         mod.call_tuple_dict(5, None, None)
-    with pytest.raises(TypeError, match="takes no keyword arguments"):
+    with pytest.raises(TypeError, match=message("takes no keyword arguments")):
         mod.call_tuple_dict(len, ("abc",), {"x": 1})
 
 
@@ -154,11 +155,11 @@ def test_call_with_kwnames(mod):
 
 def test_call_is_refcount_neutral(mod):
     arg = object()
-    before = sys.getrefcount(arg)
+    before = refcount(arg)
     for _ in range(1000):
         mod.call(echo, arg, k=arg)
         mod.call_tuple_dict(echo, (arg,), {"k": arg})
-    assert sys.getrefcount(arg) == before
+    assert refcount(arg) == before
 
 
 def test_call_method(mod):

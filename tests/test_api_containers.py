@@ -4,6 +4,8 @@ import sys
 
 import pytest
 
+from support import refcount
+
 SOURCE = r"""
 #include "hpytest.h"
 
@@ -263,11 +265,11 @@ def test_list_new_and_append(mod):
 
 def test_list_append_keeps_its_own_reference(mod):
     obj = object()
-    before = sys.getrefcount(obj)
+    before = refcount(obj)
     items = mod.list_of(obj, obj)
-    assert sys.getrefcount(obj) == before + 2
+    assert refcount(obj) == before + 2
     del items
-    assert sys.getrefcount(obj) == before
+    assert refcount(obj) == before
 
 
 # ---- dicts ------------------------------------------------------------------
@@ -310,11 +312,11 @@ def test_tuples(mod):
 
 def test_tuple_pack_is_refcount_neutral(mod):
     obj = object()
-    before = sys.getrefcount(obj)
+    before = refcount(obj)
     for _ in range(100):
         mod.tuple_pack(*[obj] * 10)
         mod.tuple_from_array(obj, obj)
-    assert sys.getrefcount(obj) == before
+    assert refcount(obj) == before
 
 
 # ---- builders ---------------------------------------------------------------
@@ -332,11 +334,11 @@ def test_builders(mod, kind, result_type):
 def test_builders_release_items(mod, kind):
     builder = getattr(mod, kind)
     obj = object()
-    before = sys.getrefcount(obj)
+    before = refcount(obj)
     for _ in range(100):
         builder(0, obj, obj)  # cancelled
         builder(1, obj, obj)  # built, then dropped
-    assert sys.getrefcount(obj) == before
+    assert refcount(obj) == before
 
 
 # ---- slices -----------------------------------------------------------------
@@ -373,23 +375,23 @@ def test_slice_unpack_clamps_huge_values(mod):
 
 def test_tracker_close_releases_every_handle(mod):
     objs = [object() for _ in range(20)]  # more than the tracker's initial room
-    before = [sys.getrefcount(o) for o in objs]
+    before = [refcount(o) for o in objs]
     assert mod.tracker_close_all(*objs) == 20
     assert mod.tracker_close_all() == 0
-    assert [sys.getrefcount(o) for o in objs] == before
+    assert [refcount(o) for o in objs] == before
 
 
 def test_tracker_forget_all_leaves_handles_open(mod):
     objs = [object() for _ in range(12)]
-    before = [sys.getrefcount(o) for o in objs]
+    before = [refcount(o) for o in objs]
     result = mod.tracker_forget_all(*objs)
     assert all(a is b for a, b in zip(result, objs)) and len(result) == 12
     del result
-    assert [sys.getrefcount(o) for o in objs] == before
+    assert [refcount(o) for o in objs] == before
 
 
 def test_tracker_forget_all_then_add(mod):
     kept, dropped = object(), object()
-    before = sys.getrefcount(kept), sys.getrefcount(dropped)
+    before = refcount(kept), refcount(dropped)
     assert mod.tracker_forget_then_add(kept, dropped) is kept
-    assert (sys.getrefcount(kept), sys.getrefcount(dropped)) == before
+    assert (refcount(kept), refcount(dropped)) == before

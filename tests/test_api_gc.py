@@ -6,6 +6,8 @@ import weakref
 
 import pytest
 
+from support import allocated_blocks, collect, free_dropped, gc_tracks, pypy_cannot, refcount
+
 SOURCE = r"""
 #include <stddef.h>
 #include "hpytest.h"
@@ -276,25 +278,26 @@ def mod(compile_module):
 
 def test_field_references(mod):
     obj = object()
-    before = sys.getrefcount(obj)
+    before = refcount(obj)
     n = mod.Node(1)
     assert n.a is None and n.id == 1
     n.a = obj
     assert n.a is obj
-    assert sys.getrefcount(obj) == before + 1  # (pytest keeps an and's operands alive)
+    assert refcount(obj) == before + 1  # (pytest keeps an and's operands alive)
     n.b = obj
-    assert sys.getrefcount(obj) == before + 2
+    assert refcount(obj) == before + 2
     n.a = 5  # overwrite drops the old reference
-    assert sys.getrefcount(obj) == before + 1
+    assert refcount(obj) == before + 1
     del n.b  # a null handle clears the field
     assert n.b is None
-    assert sys.getrefcount(obj) == before
+    assert refcount(obj) == before
     n.a = obj
     del n  # dealloc clears the fields
-    assert sys.getrefcount(obj) == before
+    free_dropped()
+    assert refcount(obj) == before
     mod.field_churn(mod.Node, 1000, obj)
     gc.collect()
-    assert sys.getrefcount(obj) == before
+    assert refcount(obj) == before
 
 
 def test_destroy_called_once_and_fields_cleared_first(mod):
@@ -303,6 +306,7 @@ def test_destroy_called_once_and_fields_cleared_first(mod):
     n = mod.Node(1)
     n.a = [1]
     del n
+    free_dropped()
     assert mod.counts()[0] == start[0] + 1  # freed at once, destroy saw cleared fields
     gc.collect()
     assert mod.counts() == (start[0] + 1, start[1], start[2])
@@ -314,10 +318,10 @@ def test_gc_cycle_through_fields(mod):
     a, b = mod.Node(1), mod.Node(2)
     a.a, b.a = b, a
     a.b = a  # a self-reference too
-    assert gc.is_tracked(a) and gc.is_tracked(b)
+    assert gc_tracks(a) and gc_tracks(b)
     del a, b
     assert mod.counts()[0] == start  # the cycle keeps both alive
-    assert gc.collect() >= 2
+    assert collect() >= 2
     assert mod.counts()[0] == start + 2  # tp_clear broke it, both destroyed once
     gc.collect()
     assert mod.counts()[0] == start + 2
@@ -345,6 +349,7 @@ def test_hpy_subtype_destroy_and_finalize(mod):
     leaf.a = "payload"
     assert (leaf.id, leaf.weight, leaf.a) == (7, 1.5, "payload")  # the base struct comes first
     del leaf
+    free_dropped()
     assert mod.counts() == (node0 + 1, leaf0 + 1, fin0 + 1)
     assert log == ["payload"]
     mod.set_finalized_log(None)  # logging would resurrect the objects below
@@ -353,6 +358,7 @@ def test_hpy_subtype_destroy_and_finalize(mod):
     x.a, y.a = y, x
     del x, y
     gc.collect()
+    free_dropped()
     assert mod.counts() == (node0 + 3, leaf0 + 3, fin0 + 3)
 
 
@@ -392,14 +398,16 @@ def test_no_leak_no_early_free(mod, cls_name):
     for _ in range(100):  # warm up caches and free lists
         cls(1)
     gc.collect()
-    type_refs = sys.getrefcount(cls)
-    blocks = sys.getallocatedblocks()
+    type_refs = refcount(cls)
+    blocks = allocated_blocks()
     objs = [cls(i) for i in range(1000)]
-    assert sys.getrefcount(cls) == type_refs + 1000  # each instance holds its heap type
+    assert refcount(cls) == type_refs + 1000  # each instance holds its heap type
     del objs
     gc.collect()
-    assert sys.getrefcount(cls) == type_refs
-    assert abs(sys.getallocatedblocks() - blocks) < 50
+    assert refcount(cls) == type_refs
+    # a leak grows the count; it may also shrink (the cffi runtime's handle
+    # table frees the int objects of its free list as it reuses slots)
+    assert allocated_blocks() - blocks < 50
 
 
 def test_long_chain_is_freed_without_deep_recursion(mod):
@@ -411,9 +419,11 @@ def test_long_chain_is_freed_without_deep_recursion(mod):
         node.a = head
         head = node
     del node, head
+    free_dropped()
     assert mod.counts()[0] == start + 300000
 
 
+@pypy_cannot("gc.get_referents() there shows what PyPy's GC sees, not tp_traverse")
 def test_referents_are_the_fields(mod):
     """As in HPy 0.9: an HPy type's instance reports its fields, not its type."""
     first, second = object(), object()
@@ -435,7 +445,7 @@ def test_cycle_through_a_python_subclass_is_collected(mod):
 
 def test_list_shape_items_and_fields(mod):
     item, extra = object(), object()
-    items_before, extra_before = sys.getrefcount(item), sys.getrefcount(extra)
+    items_before, extra_before = refcount(item), refcount(extra)
     counter = mod.Bag()  # lives through the test: it reads the count
     start = counter.destroyed()
     bag = mod.Bag([item, item])
@@ -447,8 +457,8 @@ def test_list_shape_items_and_fields(mod):
     del bag
     gc.collect()
     assert counter.destroyed() == start + 1
-    assert sys.getrefcount(item) == items_before  # list_dealloc dropped the items
-    assert sys.getrefcount(extra) == extra_before
+    assert refcount(item) == items_before  # list_dealloc dropped the items
+    assert refcount(extra) == extra_before
 
 
 def test_weakrefs_through_weaklistoffset(mod):
@@ -459,6 +469,7 @@ def test_weakrefs_through_weaklistoffset(mod):
     r = weakref.ref(w, called.append)
     assert r() is w
     del w
+    free_dropped()
     assert r() is None and called == [r]
     assert mod.counts()[0] == start + 1  # cleared before tp_destroy
 
@@ -470,6 +481,7 @@ def test_weakrefs_through_weaklistoffset(mod):
     s.cycle = s
     del s
     gc.collect()
+    free_dropped()
     assert r() is None
     assert mod.counts()[0] == start + 2
 

@@ -1,9 +1,10 @@
 """Legacy types (HPyType_BuiltinShape_Legacy, legacy_slots) in the two ABIs
 that may use the C API: cpython and hybrid."""
 import gc
-import sys
 
 import pytest
+
+from support import allocated_blocks, refcount
 
 
 @pytest.fixture(params=["cpython", "hybrid"])
@@ -224,17 +225,17 @@ def test_legacy_and_hpy_defines_mix(mod, hpy_abi):
     assert o.get_x_legacy() == 5  # one struct, seen from both APIs
     assert o.roundtrip() is o
     value = object()
-    before = sys.getrefcount(value)
+    before = refcount(value)
     o.obj = value
     o.field = value
     assert o.obj is value
     assert o.field is value
-    assert sys.getrefcount(value) == before + 2
+    assert refcount(value) == before + 2
     gc.collect()
     start = mod.counts()[0]
     del o
     assert mod.counts()[0] == start + 1
-    assert sys.getrefcount(value) == before  # legacy and HPy members both dropped
+    assert refcount(value) == before  # legacy and HPy members both dropped
 
 
 def test_legacy_gc_cycle_and_subclass(mod):
@@ -263,10 +264,10 @@ def test_legacy_own_dealloc(mod):
     own = Own()
     own.y = 4
     assert own.y == 4
-    refs = sys.getrefcount(Own)
+    refs = refcount(Own)
     del own
     assert mod.counts()[1] == freed + 1
-    assert sys.getrefcount(Own) == refs - 1
+    assert refcount(Own) == refs - 1
 
 
 def test_legacy_errors(mod):
@@ -283,14 +284,14 @@ def test_no_leak(mod):
         mod.Legacy(1)
     gc.collect()
     Legacy = mod.Legacy
-    refs, blocks = sys.getrefcount(Legacy), sys.getallocatedblocks()
+    refs, blocks = refcount(Legacy), allocated_blocks()
     objs = [Legacy(i) for i in range(1000)]
     for o in objs:
         o.field = o
     del objs, o
     gc.collect()
-    assert sys.getrefcount(Legacy) == refs
-    assert abs(sys.getallocatedblocks() - blocks) < 50
+    assert refcount(Legacy) == refs
+    assert abs(allocated_blocks() - blocks) < 50
 
 
 def test_legacy_tp_new_with_call_protocol(mod):

@@ -1,9 +1,10 @@
 """HPy_mod_exec, module globals and HPyImport_ImportModule, in both ABIs."""
 import math
 import os
-import sys
 
 import pytest
+
+from support import refcount
 
 SOURCE = r"""
 #include "hpy.h"
@@ -155,14 +156,14 @@ def test_global_persists_across_calls(mod):
 
 def test_global_holds_a_reference_and_releases_it_when_replaced(mod):
     value = object()
-    before = sys.getrefcount(value)
+    before = refcount(value)
     mod.global_store(value)
-    assert sys.getrefcount(value) == before + 1
+    assert refcount(value) == before + 1
     for _ in range(100):
         mod.global_load()
-    assert sys.getrefcount(value) == before + 1
+    assert refcount(value) == before + 1
     mod.global_store(None)
-    assert sys.getrefcount(value) == before
+    assert refcount(value) == before
 
 
 def test_global_set_by_exec(compile_module):
@@ -212,9 +213,9 @@ def test_global_never_stored_raises(compile_module):
             m.load_never()
         assert str(info.value) == "HPyGlobal_Load: the global was never stored"
     value = object()
-    before = sys.getrefcount(value)
+    before = refcount(value)
     assert m.store_then_load(value) is value
-    assert sys.getrefcount(value) == before + 1  # the global's reference
+    assert refcount(value) == before + 1  # the global's reference
     assert m.load_never() is value
 
 
@@ -474,9 +475,9 @@ def test_legacy_methods_next_to_hpy_methods(compile_legacy_module):
     assert mod.legacy_noargs() == "legacy noargs"
     assert mod.legacy_noargs.__doc__ == "a legacy METH_NOARGS"
     value = object()
-    before = sys.getrefcount(value)
+    before = refcount(value)
     assert mod.legacy_o(value) == (value, value)
-    assert sys.getrefcount(value) == before
+    assert refcount(value) == before
     assert mod.legacy_varargs() == 0 and mod.legacy_varargs(1, "two", None) == 3
     assert mod.hpy_meth(21) == 42
     with pytest.raises(TypeError):
@@ -486,15 +487,15 @@ def test_legacy_methods_next_to_hpy_methods(compile_legacy_module):
 def test_as_and_from_pyobject_keep_reference_counts(compile_legacy_module):
     mod = compile_legacy_module(LEGACY, name="legacy_mod")
     value = object()
-    before = sys.getrefcount(value)
+    before = refcount(value)
     for _ in range(100):
         assert mod.roundtrip(value) is value
-    assert sys.getrefcount(value) == before
+    assert refcount(value) == before
     lists = [mod.into_list(value) for _ in range(10)]
     assert all(lst == [value] for lst in lists)
-    assert sys.getrefcount(value) == before + 10
+    assert refcount(value) == before + 10
     del lists
-    assert sys.getrefcount(value) == before
+    assert refcount(value) == before
     assert mod.from_null() == "null"
 
 

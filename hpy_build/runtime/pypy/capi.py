@@ -5,6 +5,7 @@ a failure is a Python exception, which becomes the current HPy error.
 Messages follow CPython's.
 """
 import builtins
+import codecs
 import contextvars
 import errno as _errno
 import operator
@@ -234,7 +235,8 @@ def PyErr_NewExceptionWithDoc(name, doc, base, dict_):
 
 def PyErr_WarnEx(category, message, stack_level):
     # stack_level 1 is the Python code that called the C function: skip the runtime's frames
-    frame, level = sys._getframe(1), 1
+    # (level 1 would be this function for warnings.warn; the first frame not ours is the caller)
+    frame, level = sys._getframe(1), 2
     while frame is not None and frame.f_code.co_filename.startswith(_HERE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category if category is not None else RuntimeWarning,
@@ -378,7 +380,11 @@ def PyUnicode_AsASCIIString(o):
 
 
 def PyUnicode_AsLatin1String(o):
-    return _check_str(o).encode("latin-1")
+    try:
+        return _check_str(o).encode("latin-1")
+    except UnicodeEncodeError as exc:
+        # PyPy names the codec 'latin1'; CPython's C API says 'latin-1'
+        raise UnicodeEncodeError("latin-1", exc.object, exc.start, exc.end, exc.reason) from None
 
 
 def PyUnicode_AsUTF8String(o):
@@ -413,7 +419,15 @@ def PyUnicode_ReadChar(o, index):
 
 
 def _errors(p):
-    return "strict" if p == ffi.NULL else ffi.string(p).decode("ascii")
+    if p == ffi.NULL:
+        return "strict"
+    name = ffi.string(p).decode("ascii")
+    try:
+        codecs.lookup_error(name)
+    except LookupError:
+        # as CPython says it (PyPy's decoders wrap the lookup's error in another one)
+        raise LookupError("unknown error handler name '%s'" % name) from None
+    return name
 
 
 def PyUnicode_DecodeASCII(p, size, errs):
@@ -494,6 +508,8 @@ PyContextVar_New = contextvars.ContextVar
 
 
 def PyContextVar_Set(var, value):
+    if not isinstance(var, contextvars.ContextVar):
+        raise TypeError("an instance of ContextVar was expected")
     return var.set(value)
 
 

@@ -3,6 +3,7 @@ objects, items, calls, builders, trackers, globals, fields, capsules."""
 import builtins
 import operator
 import sys
+import types
 
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import errors
@@ -170,7 +171,10 @@ def HPy_GetItem_s(h, key):
 
 
 def HPy_SetItem_i(h, i, v):
-    _o[h][i] = _o[v]
+    o = _o[h]
+    if type(o) is list and not -len(o) <= i < len(o):
+        raise IndexError("list assignment index out of range")  # CPython's words; PyPy's differ
+    o[i] = _o[v]
     return 0
 
 
@@ -254,7 +258,12 @@ def HPy_CallMethod(name, args, nargs, kwnames):
 # ---- builders: the builder is a handle to the list being filled --------------
 
 def HPyListBuilder_New(n):
-    return _new([None] * n)
+    # as in the C runtime, a failed allocation is reported by Build, not here
+    try:
+        items = [None] * n
+    except (MemoryError, OverflowError):
+        return 0
+    return _new(items)
 
 
 def HPyListBuilder_Set(b, i, h):
@@ -361,14 +370,31 @@ def HPy_ReenterPythonExecution(state):
 
 
 def _HPy_Dump(h):
+    # the lines of CPython's _PyObject_Dump; a failing repr is reported, not raised
+    if not h:
+        sys.stderr.write("<object at NULL>\n")
+        return
     o = _o[h]
-    sys.stderr.write("object type     : %s\nobject repr     : %r\n" % (type(o), o))
+    try:
+        text = repr(o)
+    except Exception as exc:
+        text = "<repr failed: %s: %s>" % (type(exc).__name__, exc)
+    count = sys.getrefcount(o) - 1 if hasattr(sys, "getrefcount") else -1  # -1: PyPy has none
+    sys.stderr.write("object address  : 0x%x\nobject refcount : %d\nobject type name: %s\n"
+                     "object repr     : %s\n" % (id(o), count, type(o).__name__, text))
+    sys.stderr.flush()
 
 
 # ---- capsules ----------------------------------------------------------------
+#
+# On CPython the capsules are CPython's own (through ctypes), so they mix with
+# every other extension's: the destructor is the module's CPython trampoline,
+# which calls back into _HPy_CallRealFunctionFromTrampoline below, as with the
+# C runtime. PyPy has no C-level capsules without cpyext: there a Python class
+# stands in.
 
 class Capsule:
-    """What HPyCapsule_New makes: a pointer, a name, a context, a destructor."""
+    """What HPyCapsule_New makes on PyPy: a pointer, a name, a context, a destructor."""
     __slots__ = ("pointer", "name", "context", "destructor", "__weakref__")
 
     def __repr__(self):
@@ -383,6 +409,37 @@ class Capsule:
 Capsule.__name__ = Capsule.__qualname__ = "PyCapsule"
 Capsule.__module__ = "builtins"
 
+_CPYTHON = sys.implementation.name == "cpython"
+if _CPYTHON:
+    import ctypes
+
+    def _api(name, restype, *argtypes):
+        # PYFUNCTYPE: with the GIL held, and a Python error set by the call is raised
+        return ctypes.PYFUNCTYPE(restype, *argtypes)((name, ctypes.pythonapi))
+
+    _P, _O, _INT = ctypes.c_void_p, ctypes.py_object, ctypes.c_int
+    _cap_new = _api("PyCapsule_New", _O, _P, _P, _P)
+    _cap_get = (_api("PyCapsule_GetPointer", _P, _O, _P), _api("PyCapsule_GetName", _P, _O),
+                _api("PyCapsule_GetContext", _P, _O))
+    _cap_set = (_api("PyCapsule_SetPointer", _INT, _O, _P), _api("PyCapsule_SetName", _INT, _O, _P),
+                _api("PyCapsule_SetContext", _INT, _O, _P), _api("PyCapsule_SetDestructor", _INT, _O, _P))
+    _cap_is_valid = _api("PyCapsule_IsValid", _INT, _O, _P)
+    # for a capsule being deallocated: a raw pointer, no new reference to it
+    _raw_get_name = _api("PyCapsule_GetName", _P, _P)
+    _raw_get_pointer = _api("PyCapsule_GetPointer", _P, _P, _P)
+    _raw_get_context = _api("PyCapsule_GetContext", _P, _P)
+    _py_incref = _api("Py_IncRef", None, _O)
+    Capsule = type(_cap_new(1, None, None))  # noqa: F811  (the real type, for h_CapsuleType)
+
+
+def _addr(p):
+    """A cffi pointer as ctypes takes it (None for NULL)."""
+    return int(ffi.cast("intptr_t", p)) or None
+
+
+def _void(address):
+    return ffi.cast("void *", address or 0)
+
 
 def _name_matches(c, name):
     if c.name == _NULL or name == _NULL:
@@ -391,6 +448,8 @@ def _name_matches(c, name):
 
 
 def capsule_is_valid(c, name):
+    if _CPYTHON:
+        return _cap_is_valid(c, _addr(name))
     return int(isinstance(c, Capsule) and c.pointer != _NULL and _name_matches(c, name))
 
 
@@ -398,16 +457,32 @@ def HPyCapsule_IsValid(h, name):
     return capsule_is_valid(_o[h], name)
 
 
+def _destructor_impl(destructor):
+    """The impl of an HPyCapsule_Destructor, None for NULL; a struct without its
+    CPython trampoline is refused as by the C runtime, though only impl is called."""
+    if destructor == _NULL:
+        return None
+    trampoline = ffi.cast("void **", destructor)[0]  # the struct's first field (hpy0 ABI)
+    if destructor.impl == _NULL or trampoline == _NULL:
+        raise ValueError("Invalid HPyCapsule destructor")
+    return destructor.impl
+
+
+def _trampoline(destructor):
+    """CPython's side of an HPyCapsule_Destructor: its cpy_trampoline."""
+    if _destructor_impl(destructor) is None:
+        return None
+    return _addr(ffi.cast("void **", destructor)[0])
+
+
 def HPyCapsule_New(pointer, name, destructor):
+    if _CPYTHON:
+        return _new(_cap_new(_addr(pointer), _addr(name), _trampoline(destructor)))
     if pointer == _NULL:
         raise ValueError("HPyCapsule_New called with null pointer")
+    impl = _destructor_impl(destructor)  # before the capsule: a refused one makes none
     c = Capsule()
-    c.pointer, c.name, c.context = pointer, name, _NULL
-    c.destructor = None
-    if destructor != _NULL:
-        if destructor.impl == _NULL:
-            raise ValueError("Invalid HPyCapsule destructor")
-        c.destructor = destructor.impl
+    c.pointer, c.name, c.context, c.destructor = pointer, name, _NULL, impl
     return _new(c)
 
 
@@ -419,6 +494,13 @@ def _capsule(h, what):
 
 
 def HPyCapsule_Get(h, key, name):
+    if key == 3:
+        raise ValueError("Invalid operation: get HPyCapsule_key_Destructor is not supported")
+    if not 0 <= key < 3:
+        raise ValueError("HPyCapsule_Get: invalid key %d" % key)
+    if _CPYTHON:
+        get = _cap_get[key]
+        return _void(get(_o[h], _addr(name)) if key == 0 else get(_o[h]))
     if key == 0:
         c = _capsule(h, "PyCapsule_GetPointer")
         if not _name_matches(c, name):
@@ -426,16 +508,17 @@ def HPyCapsule_Get(h, key, name):
         return c.pointer
     if key == 1:
         return _capsule(h, "PyCapsule_GetName").name
-    if key == 2:
-        return _capsule(h, "PyCapsule_GetContext").context
-    if key == 3:
-        raise ValueError("Invalid operation: get HPyCapsule_key_Destructor is not supported")
-    raise ValueError("invalid key")
+    return _capsule(h, "PyCapsule_GetContext").context
 
 
 def HPyCapsule_Set(h, key, value):
-    c = _capsule(h, "PyCapsule_Set" + ("Pointer", "Name", "Context", "Destructor")[key]
-                 if 0 <= key < 4 else "HPyCapsule_Set")
+    if not 0 <= key < 4:
+        raise ValueError("HPyCapsule_Set: invalid key %d" % key)
+    if _CPYTHON:
+        if key == 3:
+            return _cap_set[3](_o[h], _trampoline(ffi.cast("HPyCapsule_Destructor *", value)))
+        return _cap_set[key](_o[h], _addr(value))
+    c = _capsule(h, "PyCapsule_Set" + ("Pointer", "Name", "Context", "Destructor")[key])
     if key == 0:
         if value == _NULL:
             raise ValueError("PyCapsule_SetPointer called with null pointer")
@@ -444,12 +527,39 @@ def HPyCapsule_Set(h, key, value):
         c.name = ffi.cast("const char *", value)
     elif key == 2:
         c.context = value
-    elif key == 3:
-        d = ffi.cast("HPyCapsule_Destructor *", value)
-        c.destructor = None if d == _NULL else d.impl
     else:
-        raise ValueError("invalid key")
+        c.destructor = _destructor_impl(ffi.cast("HPyCapsule_Destructor *", value))
     return 0
+
+
+# Only a hybrid module calls these (the universal headers refuse them), and the
+# loader refuses hybrid modules: a module that gets here anyway learns why.
+def HPy_FromPyObject(obj):
+    raise SystemError(_NO_PYOBJECT % "HPy_FromPyObject")
+
+
+def HPy_AsPyObject(h):
+    raise SystemError(_NO_PYOBJECT % "HPy_AsPyObject")
+
+
+_NO_PYOBJECT = ("%s: hpy-build's cffi runtime has no PyObject * to give: it runs universal "
+                "modules only (on CPython, hybrid ones load with the C runtime; on PyPy, a "
+                "module that uses the C API is built for the CPython ABI, for cpyext)")
+
+
+def _HPy_CallRealFunctionFromTrampoline(sig, func, args):
+    """Only a capsule's destructor comes here: the trampoline CPython calls when
+    a capsule this runtime made on CPython dies. Every other impl this runtime
+    calls directly, never through a trampoline."""
+    if sig == 37 and _CPYTHON:  # HPyFunc_CAPSULE_DESTRUCTOR; args: the dying PyObject *
+        capsule = _addr(args)
+        name = _raw_get_name(capsule)
+        lib._hpy_pypy_call_capsule_destructor(func, _void(name), _void(_raw_get_pointer(capsule, name)),
+                                              _void(_raw_get_context(capsule)))
+        return
+    raise SystemError("_HPy_CallRealFunctionFromTrampoline: a CPython trampoline (signature %d) "
+                      "ran, but hpy-build's cffi runtime calls each function's impl directly and "
+                      "hands no trampoline to the interpreter" % sig)
 
 
 # ---- misc --------------------------------------------------------------------
@@ -462,21 +572,44 @@ def HPyContextVar_New(name, default):
 
 def HPyContextVar_Get(var, default, result):
     import contextvars
+    result[0] = 0  # on error too, never left as it was
     v = _o[var]
     if not isinstance(v, contextvars.ContextVar):
         raise TypeError("an instance of ContextVar was expected")
-    marker = object()
-    got = v.get(_o[default]) if default else v.get(marker)
-    result[0] = 0 if got is marker else _new(got)
+    if default:
+        result[0] = _new(v.get(_o[default]))
+        return 0
+    try:
+        got = v.get()  # the variable's own default, if it has one
+    except LookupError:
+        result[0] = 0
+        return 0
+    result[0] = _new(got)
     return 0
 
 
 def HPy_Compile_s(source, filename, kind):
     modes = ("eval", "exec", "single")
     if not 0 <= kind < 3:
-        raise SystemError("invalid source kind")
+        raise SystemError("invalid source kind (HPy_Compile_s got %d, expected an "
+                          "HPy_SourceKind: Expr, File or Single)" % kind)
     return _new(compile(_s(source), _s(filename), modes[kind]))
 
 
 def HPy_EvalCode(code, g, l):
-    return _new(eval(_o[code], _o[g], _o[l] if l else None))
+    # eval() would also take a string and other globals: refuse what the C runtime refuses
+    co, gl = _o[code] if code else None, _o[g] if g else None
+    if not isinstance(co, types.CodeType):
+        raise TypeError("HPy_EvalCode() arg 1 must be a code object, not %s" % _tp_name(co, code))
+    if not isinstance(gl, dict):
+        raise TypeError("globals must be a dict, not %s" % _tp_name(gl, g))
+    if l:
+        lo = _o[l]
+        if not hasattr(type(lo), "__getitem__"):  # PyMapping_Check
+            raise TypeError("locals must be a mapping, not %s" % type(lo).__name__)
+        return _new(eval(co, gl, lo))
+    return _new(eval(co, gl))
+
+
+def _tp_name(o, h):
+    return "NULL" if not h else type(o).__name__

@@ -2,6 +2,7 @@
 a block of C memory (the type's struct, zeroed); slots become dunders,
 members and getsets become properties, methods become functions calling
 their impl through cffi."""
+import functools
 import gc
 import operator
 import sys
@@ -50,13 +51,34 @@ def alloc(cls, args=()):
         _collect_if_the_c_heap_grew()
     obj = cls._hpy_base_new(cls, *args)
     size = cls._hpy_basicsize
-    data = lib._hpy_pypy_alloc(size, getattr(cls, "_hpy_destroy", _NULL),
-                                getattr(cls, "_hpy_traverse", _NULL))
+    chain = getattr(cls, "_hpy_destroy_chain", ())
+    traverse = getattr(cls, "_hpy_traverse", _NULL)
+    data = lib._hpy_pypy_alloc(size, chain[0] if len(chain) == 1 else _NULL, traverse)
     if data == _NULL:
         raise MemoryError()
-    obj._hpy_data = ffi.gc(data, lib._hpy_pypy_free, size)
+    if len(chain) > 1:
+        obj._hpy_data = ffi.gc(data, functools.partial(_free_chained, chain, traverse), size)
+    else:
+        obj._hpy_data = ffi.gc(data, lib._hpy_pypy_free, size)
     obj._hpy_addr = int(ffi.cast("intptr_t", data))
     return obj
+
+
+@ffi.callback("int(HPyField *, void *)")
+def _clear_field(field, arg):
+    field._i = 0
+    return 0
+
+
+def _free_chained(chain, traverse, data):
+    """The struct of an HPy subtype whose bases have a tp_destroy too: as in the
+    C runtime, the fields cleared, then each type's tp_destroy, the most derived
+    first (the struct's header holds one, so this is the rare slow way)."""
+    if traverse != _NULL:
+        ffi.cast("int(*)(void *, int(*)(HPyField *, void *), void *)", traverse)(data, _clear_field, _NULL)
+    for destroy in chain:
+        ffi.cast("void(*)(void *)", destroy)(data)
+    lib._hpy_pypy_free(data)  # (the header names no tp_destroy)
 
 
 def _HPy_New(t, data):
@@ -444,6 +466,8 @@ def _member(name, kind, offset, readonly, doc):
 
     def fset(self, value):
         if readonly:
+            # a kept exception keeps its frames: not the instance (CPython's has no frame)
+            del self, value
             raise AttributeError("readonly attribute")
         set_(self, value)
 
@@ -491,32 +515,100 @@ def _c(p):
     return None if p == _NULL else ffi.string(p).decode("utf-8")
 
 
+_SHAPE_NAMES = {-1: "Legacy", 0: "Object", 1: "Type", 2: "Long", 3: "Float", 4: "Unicode",
+                5: "Tuple", 6: "List"}
+
+
+def _check_shape(fullname, shape, bases, basicsize):
+    """A type keeps the shape of its HPy base, and has the built-in of its shape as a base."""
+    if shape == -1 or not bases:
+        if shape > 0 and not bases:
+            raise TypeError("type %s has builtin_shape HPyType_BuiltinShape_%s, so it needs '%s' "
+                            "as a base" % (fullname, _SHAPE_NAMES[shape], _SHAPE_BASE[shape].__name__))
+        return
+    base = bases[0]
+    hpy_base = next((k for k in base.__mro__ if "_hpy_shape" in k.__dict__), None)
+    if hpy_base is not None and hpy_base._hpy_shape != -1:
+        if hpy_base._hpy_shape != shape:
+            raise TypeError("type %s has builtin_shape HPyType_BuiltinShape_%s but its base type "
+                            "has HPyType_BuiltinShape_%s: a subtype keeps the shape of its base"
+                            % (fullname, _SHAPE_NAMES[shape], _SHAPE_NAMES[hpy_base._hpy_shape]))
+        return
+    if not issubclass(base, _SHAPE_BASE[shape]):
+        raise TypeError("type %s has builtin_shape HPyType_BuiltinShape_%s, so it needs '%s' as a base"
+                        % (fullname, _SHAPE_NAMES[shape], _SHAPE_BASE[shape].__name__))
+    # this runtime keeps the struct apart, but a binary must load in either runtime:
+    # refuse what the C runtime refuses where the sizes are known (not on PyPy)
+    size, head = getattr(base, "__basicsize__", 0), getattr(_SHAPE_BASE[shape], "__basicsize__", 0)
+    if basicsize and hpy_base is None and size > head:
+        raise TypeError("type %s has builtin_shape HPyType_BuiltinShape_%s, but instances of its "
+                        "base '%s' are larger: use HPyType_BuiltinShape_Legacy"
+                        % (fullname, _SHAPE_NAMES[shape], base.__name__))
+
+
+def _object_new(cls, *args, **kw):
+    # object's tp_new: arguments only where a __init__ takes them
+    if (args or kw) and cls.__init__ is object.__init__:
+        raise TypeError("%s() takes no arguments" % cls.__name__)
+    return alloc(cls)
+
+
 def HPyType_FromSpec(spec, params):
     fullname = _c(spec.name)
     module, _, name = fullname.rpartition(".")
     bases, metaclass = [], type
+    n_base = n_tuple = n_meta = 0
     if params != _NULL:
         i = 0
         while params[i].kind != 0:
             kind, obj = params[i].kind, _o[params[i].object._i]
             if kind == 1:
                 bases.append(obj)
+                n_base += 1
             elif kind == 2:
                 bases.extend(obj)
+                n_tuple += 1
             elif kind == 3:
-                if metaclass is not type:
+                if n_meta:
                     raise ValueError("metaclass was specified multiple times")
+                n_meta += 1
                 if not (isinstance(obj, type) and issubclass(obj, type)):
                     raise TypeError("Metaclass '%r' is not a subclass of 'type'." % (obj,))
                 metaclass = obj
             else:
                 raise TypeError("unknown HPyType_SpecParam specification for '%s'" % fullname)
             i += 1
+    # the C runtime's checks, in its order and words
+    if n_tuple > 1:
+        raise TypeError("multiple specifications of HPyType_SpecParam_BasesTuple")
+    if n_tuple and n_base:
+        raise TypeError("cannot specify both HPyType_SpecParam_Base and HPytype_SpecParam_BasesTuple")
     shape = spec.builtin_shape
+    defs = []
+    if spec.defines != _NULL:
+        i = 0
+        while spec.defines[i] != _NULL:
+            defs.append(spec.defines[i])
+            i += 1
+    slots = {d.slot.slot for d in defs if d.kind == 1}
+    if spec.flags & (1 << 14) and 71 not in slots:  # HPy_TPFLAGS_HAVE_GC, HPy_tp_traverse
+        raise ValueError("You must provide an HPy_tp_traverse slot if you specify HPy_TPFLAGS_HAVE_GC")
     if shape not in _SHAPE_BASE:
         raise ValueError("invalid shape: %d" % shape)
-    if not bases and shape > 0:
-        bases = [_SHAPE_BASE[shape]]
+    for d in defs:
+        if d.kind == 1 and d.slot.slot in (2000, 2001):
+            raise TypeError("type %s: HPy_mod_create and HPy_mod_exec are module slots, "
+                            "not type slots" % fullname)
+        if d.kind == 1 and _SLOTS.get(d.slot.slot, ("",))[0] == "tp_call":
+            if spec.itemsize:
+                raise TypeError("Cannot use HPy call protocol with var objects")
+            if shape == -1 and spec.basicsize == 0:
+                raise TypeError("Cannot use HPy call protocol with legacy types that inherit the "
+                                "struct. Either set the basicsize to a non-zero value or use "
+                                "legacy slot 'Py_tp_call'.")
+    if spec.basicsize == 0 and any(d.kind == 3 for d in defs):
+        raise TypeError("Type claims to have basicsize==0 but defines members")
+    _check_shape(fullname, shape, bases, spec.basicsize)
     ns = {"__module__": module or "builtins", "__qualname__": name, "_hpy_basicsize": spec.basicsize,
           "_hpy_shape": shape}
     if shape in (-1, 0):
@@ -527,12 +619,6 @@ def HPyType_FromSpec(spec, params):
         ns["__slots__"] = tuple(slots)
     if spec.doc != _NULL:
         ns["__doc__"] = _c(spec.doc)
-    defs = []
-    if spec.defines != _NULL:
-        i = 0
-        while spec.defines[i] != _NULL:
-            defs.append(spec.defines[i])
-            i += 1
     has = {_SLOTS[d.slot.slot][0] for d in defs if d.kind == 1 and d.slot.slot in _SLOTS}
     for d in defs:
         if d.kind == 1:
@@ -546,6 +632,8 @@ def HPyType_FromSpec(spec, params):
                 _add_slot(ns, d.slot.slot, d.slot.impl, has, fullname)
         elif d.kind == 2:
             m = d.meth
+            if m.signature not in (1, 2, 3, 4):  # VARARGS, KEYWORDS, NOARGS, O
+                raise ValueError("Unsupported HPyMeth signature")
             mname = _c(m.name)
             ns[mname] = calls.method(m.signature, m.impl, mname, _c(m.doc), name + "." + mname)
         elif d.kind == 3:
@@ -570,12 +658,14 @@ def HPyType_FromSpec(spec, params):
         if shape > 0:
             ns["__new__"] = lambda cls, *args, **kw: alloc(cls, args)
         else:
-            ns["__new__"] = lambda cls, *args, **kw: alloc(cls)  # an HPy base's tp_new is inherited
+            ns["__new__"] = _object_new  # an HPy base's tp_new is inherited
     if not spec.flags & (1 << 10):  # no HPy_TPFLAGS_BASETYPE
         def __init_subclass__(cls, **kw):
             raise TypeError("type '%s' is not an acceptable base type" % fullname)
         ns["__init_subclass__"] = classmethod(__init_subclass__)
     cls = metaclass(name, tuple(bases) or (object,), ns)
+    cls._hpy_destroy_chain = tuple(k.__dict__["_hpy_destroy"] for k in cls.__mro__
+                                   if "_hpy_destroy" in k.__dict__)
     base_new = _SHAPE_BASE[shape].__new__ if shape > 0 else object.__new__
     cls._hpy_base_new = (lambda c, *a: base_new(c, *a)) if shape > 0 else (lambda c: object.__new__(c))
     return _new(cls)

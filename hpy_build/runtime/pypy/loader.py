@@ -46,8 +46,13 @@ def load(name, path, fspath, spec, file_major, hybrid, error_class, mode=MODE_UN
     """hpy_build.universal.load's runtime half (the mode is checked there)."""
     short = name.rpartition(".")[2]
     if hybrid:
-        raise error_class("%s is a hybrid-ABI binary: it needs CPython's C API, which the "
-                          "cffi runtime does not provide" % path, name=name, path=path)
+        # even on CPython: cffi releases the GIL around every call into C, and a
+        # hybrid module's C-API calls need it
+        raise error_class("%s is a hybrid-ABI binary: it calls CPython's C API, which needs the "
+                          "GIL that the cffi runtime releases around calls into C; load it with "
+                          "the C runtime on CPython (unset HPY_BUILD_RUNTIME), or on PyPy build "
+                          "the module for the universal ABI (or the CPython ABI, for cpyext)"
+                          % path, name=name, path=path)
     handle = lib._hpy_pypy_dlopen(fspath)
     if handle == _NULL:
         raise ImportError("Error during loading of the HPy extension module at path '%s'. "

@@ -59,13 +59,57 @@ static const char *shape_name(HPyType_BuiltinShape shape)
     return "an unknown shape";
 }
 
+#ifdef PYPY_VERSION
+/* cpyext copies a spec's name, so tp_name does not lead to the record: the
+ * HPy types this module made are listed instead (a handful; newest last). */
+typedef struct {
+    PyTypeObject *tp;
+    hpy_type_extra *extra;
+} pypy_type_record;
+static pypy_type_record *pypy_types;
+static size_t pypy_ntypes, pypy_capacity;
+
+static int pypy_register_type(PyTypeObject *tp, hpy_type_extra *extra)
+{
+    if (pypy_ntypes == pypy_capacity) {
+        size_t capacity = pypy_capacity ? 2 * pypy_capacity : 16;
+        pypy_type_record *grown = (pypy_type_record *)PyMem_Realloc(
+            pypy_types, capacity * sizeof(pypy_type_record));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        pypy_types = grown;
+        pypy_capacity = capacity;
+    }
+    pypy_types[pypy_ntypes].tp = tp;
+    pypy_types[pypy_ntypes].extra = extra;
+    pypy_ntypes++;
+    return 0;
+}
+#endif
+
 static hpy_type_extra *type_extra(PyTypeObject *tp)
 {
     hpy_type_extra *extra;
     if (!(tp->tp_flags & HPY_TYPE_FLAG))
         return NULL;
+#ifdef PYPY_VERSION
+    {
+        size_t i;
+        extra = NULL;
+        for (i = pypy_ntypes; i > 0; i--) {  /* newest first: an address may be reused */
+            if (pypy_types[i - 1].tp == tp) {
+                extra = pypy_types[i - 1].extra;
+                break;
+            }
+        }
+        return extra;
+    }
+#else
     extra = (hpy_type_extra *)(tp->tp_name - offsetof(hpy_type_extra, name));
     return extra->magic == HPY_TYPE_MAGIC ? extra : NULL;
+#endif
 }
 
 /* The nearest HPy type of tp's hierarchy (tp may be a Python subclass). */
@@ -1013,6 +1057,12 @@ HPyAPI_IMPL HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *hspec, HPyType_
     PyMem_Free(b.members);
     b.members = NULL;
     tp = (PyTypeObject *)result;
+#ifdef PYPY_VERSION
+    if (pypy_register_type(tp, extra) < 0) {
+        Py_DECREF(result);
+        return HPy_NULL;
+    }
+#endif
 #if PY_VERSION_HEX >= 0x030B0000
     /* CPython copied the name; it frees _ht_tpname with the type */
     PyMem_Free(((PyHeapTypeObject *)tp)->_ht_tpname);
