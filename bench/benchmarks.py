@@ -223,7 +223,10 @@ def wall(manifest, rounds):
             while time.perf_counter() - t0 < JIT_WARMUP:
                 loop(n)
     order = list(cells)
-    gc.disable()
+    # PyPy: the collector stays on. Off, its heap and the finalizers it owes
+    # (cpyext's objects, the cffi runtime's structs) pile up and time the pile.
+    if not ON_PYPY:
+        gc.disable()
     try:
         for _ in range(rounds):
             for bench in BENCHMARKS:

@@ -68,6 +68,8 @@ _FAST = {
                       "    if (kind != 0 && key != 0) {",
                       "        if (kind == key)", "            return 1;",
                       "        if (kind < 0)", "            return 0;", "    }", "}"],
+    # one handle is one object (HPy_Dup hands out the same handle)
+    "HPy_Is": ["if (obj._i == other._i)", "    return 1;"],
     "HPyFloat_AsDouble": ["if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_kinds[h._i] == _HPY_PYPY_KIND_FLOAT)",
                           "    return _hpy_pypy_floats[h._i];"],
     # the handle the runtime keeps open to the global's object, one more owner

@@ -59,6 +59,7 @@ HPyModuleDef *_hpy_pypy_call_init(void *f);
 void _hpy_pypy_call_capsule_destructor(void *f, const char *name, void *pointer, void *context);
 int _hpy_pypy_visit_fields(void *traverse, void *object, intptr_t *out, int max);
 void *_hpy_pypy_alloc(size_t size, HPyCFunction destroy, HPyCFunction traverse);
+intptr_t _hpy_pypy_alloc_addr(size_t size, HPyCFunction destroy, HPyCFunction traverse);
 void _hpy_pypy_free(void *data);
 size_t _hpy_pypy_heap_in_use(void);
 extern "Python" void _hpy_pypy_flush_closes(intptr_t *queue, int n);
@@ -275,6 +276,12 @@ static void *_hpy_pypy_alloc(size_t size, HPyCFunction destroy, HPyCFunction tra
     ((HPyCFunction *)block)[0] = destroy;
     ((HPyCFunction *)block)[1] = traverse;
     return block + _HPY_PYPY_HEADER;
+}
+/* the same as an integer: the Python side needs both the address (for the
+ * handle tables) and a pointer, and an int converts once instead of twice */
+static intptr_t _hpy_pypy_alloc_addr(size_t size, HPyCFunction destroy, HPyCFunction traverse)
+{
+    return (intptr_t)_hpy_pypy_alloc(size, destroy, traverse);
 }
 static int _hpy_pypy_clear_field(HPyField *f, void *arg)
 {

@@ -5,6 +5,7 @@ their impl through cffi."""
 import gc
 import operator
 import sys
+import time
 import warnings
 
 from hpy_build._hpy_cffi import ffi, lib
@@ -30,29 +31,28 @@ _CMP = ("lt", "le", "eq", "ne", "gt", "ge")
 
 
 _ON_PYPY = hasattr(sys, "pypy_version_info")  # CPython frees by reference counting
-# [C heap in use after the last collection this runtime asked for, at the
-#  last look, instances allocated since that look, instances between looks]
-_heap = [0, 0, 0, 1]
-# mallinfo2 walks malloc's free lists (0.1-1 us, more as the heap fragments),
-# so while instances bring little memory it is read once per few of them
-_HEAP_EVERY = 4
-_BIG = 64 << 10  # bytes per instance that make it look after every one
+# [C heap in use after the last collection this runtime asked for, time of
+#  the last look]
+_heap = [0, 0.0]
+# mallinfo2 walks all of malloc's free lists, PyPy's own heap's included
+# (0.1 us to several us as the heap grows and fragments): looked at once a
+# millisecond at most, about what it takes to fill a few MB of new memory
+_HEAP_EVERY = 0.001
+_clock = time.perf_counter
 
 
 def _collect_if_the_c_heap_grew():
     """An instance often owns malloc'ed memory (an array's data) that PyPy's GC
     cannot see, and its tp_destroy only runs when the GC finds it dead: when
     the C heap has grown by half (and 64 MB) since, collect, as a GC would."""
-    _heap[2] += 1
-    if _heap[2] < _heap[3]:
+    now = _clock()
+    if now - _heap[1] < _HEAP_EVERY:
         return
-    n, _heap[2] = _heap[2], 0
+    _heap[1] = now
     used = lib._hpy_pypy_heap_in_use()
-    _heap[3] = 1 if used - _heap[1] > n * _BIG else min(_heap[3] * 2, _HEAP_EVERY)
-    _heap[1] = used
     if used - _heap[0] > max(64 << 20, _heap[0] >> 1):
         gc.collect()
-        _heap[0] = _heap[1] = lib._hpy_pypy_heap_in_use()
+        _heap[0] = lib._hpy_pypy_heap_in_use()
 
 
 def alloc(cls, args=()):
@@ -63,14 +63,14 @@ def alloc(cls, args=()):
         _collect_if_the_c_heap_grew()
     obj = cls._hpy_base_new(cls, *args)
     size = cls._hpy_basicsize
-    data = lib._hpy_pypy_alloc(size, getattr(cls, "_hpy_destroy", _NULL),
-                                getattr(cls, "_hpy_traverse", _NULL))
-    if data == _NULL:
+    addr = lib._hpy_pypy_alloc_addr(size, getattr(cls, "_hpy_destroy", _NULL),
+                                    getattr(cls, "_hpy_traverse", _NULL))
+    if addr == 0:
         raise MemoryError()
     # no size: telling PyPy's GC about the memory costs more than the
     # allocation (0.4 us); the C-heap check above sees it instead
-    obj._hpy_data = ffi.gc(data, lib._hpy_pypy_free)
-    obj._hpy_addr = int(ffi.cast("intptr_t", data))
+    obj._hpy_data = ffi.gc(ffi.cast("void *", addr), lib._hpy_pypy_free)
+    obj._hpy_addr = addr
     return obj
 
 
