@@ -521,7 +521,7 @@ def main(argv=None):
     summary = {"ran": [], "skipped": {}, "failures": [], "pypy_crashed": {}}
 
     site = build_hpy_build(work)
-    pypy, pypy_reason = None, "pypy3 is not installed (set HPY_BUILD_BENCH_PYPY to another PyPy)"
+    pypy, pypy_reason = None, "%s is not installed (HPY_BUILD_BENCH_PYPY names another PyPy)" % PYPY
     if any(v.get("interp") == "pypy" and (not args.variants or v["id"] in wanted) for v in VARIANTS):
         try:
             pypy_py = pypy_python(work)

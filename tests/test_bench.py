@@ -74,7 +74,7 @@ def test_pypy_variants_agree_with_the_c_api(smoke):
 def test_pypy_variants_are_run_or_said_why_not(smoke):
     summary, _ = smoke
     for variant in PYPY_VARIANTS:
-        assert variant in summary["ran"] or "pypy3" in summary["skipped"][variant]
+        assert variant in summary["ran"] or "is not installed" in summary["skipped"][variant]
 
 
 def test_workdir_inside_the_checkout_is_refused():
