@@ -35,16 +35,33 @@ floats = ffi.new("double[]", N_SLOTS)
 globals_ = ffi.new("intptr_t[]", N_GLOBALS)
 lib._hpy_pypy_set_tables(structs, refs, kinds, typekeys, floats, N_SLOTS, globals_, N_GLOBALS)
 N_STRUCTS = N_SLOTS  # the name ctx_types uses
-_TYPE_KEYS = {float: KIND_FLOAT, int: KIND_INT}  # HPy types add theirs (type_key)
+_last_key = [0]
 
 
 def type_key(cls):
-    """A key for an HPy type (made by HPyType_FromSpec), so HPy_TypeCheck
-    against it can be answered in C."""
-    key = _TYPE_KEYS.get(cls)
-    if key is None:
-        key = _TYPE_KEYS[cls] = len(_TYPE_KEYS) + 1
-    return key
+    """Give an HPy type (made by HPyType_FromSpec) a key, so HPy_TypeCheck
+    against it can be answered in C. Kept on the class (a registry would keep
+    every type alive), with the class it was given to: subclasses inherit
+    the attribute but are not that class."""
+    _last_key[0] += 1
+    cls._hpy_key = _last_key[0]
+    cls._hpy_keyed = cls
+    return cls._hpy_key
+
+
+def _key(t):
+    """The key of type t if it is the HPy type the key was given to, else 0."""
+    key = getattr(t, "_hpy_key", 0)
+    return key if key and t._hpy_keyed is t else 0
+
+
+def _self_key(obj):
+    """The key of obj as a type: float, int or an HPy type (else 0)."""
+    if obj is float:
+        return KIND_FLOAT
+    if obj is int:
+        return KIND_INT
+    return _key(obj)
 
 
 def new_instance(obj):
@@ -52,7 +69,7 @@ def new_instance(obj):
     h = new(obj)
     if h < N_SLOTS:
         structs[h] = getattr(obj, "_hpy_addr", 0)
-        kinds[h] = _TYPE_KEYS.get(type(obj), 0)
+        kinds[h] = _key(type(obj))
     return h
 
 
@@ -68,9 +85,9 @@ def new_arg(obj):
         elif t is int:
             kinds[h] = KIND_INT
         elif isinstance(obj, type):
-            typekeys[h] = _TYPE_KEYS.get(obj, 0)
+            typekeys[h] = _self_key(obj)
         else:
-            key = _TYPE_KEYS.get(t, 0)
+            key = _key(t)
             if key:  # an HPy type's instance
                 kinds[h] = key
                 structs[h] = getattr(obj, "_hpy_addr", 0)
@@ -81,7 +98,7 @@ def new_type(obj):
     """A handle to any object, its HPy type key noted when it is one."""
     h = new(obj)
     if h < N_SLOTS and isinstance(obj, type):
-        typekeys[h] = _TYPE_KEYS.get(obj, 0)
+        typekeys[h] = _self_key(obj)
     return h
 
 
@@ -166,4 +183,4 @@ def note_constants():
     type keys, so HPy_TypeCheck against them can be answered in C."""
     for h in range(1, N_CONSTANTS + 1):
         if objects[h] is float or objects[h] is int:
-            typekeys[h] = _TYPE_KEYS[objects[h]]
+            typekeys[h] = _self_key(objects[h])
