@@ -57,6 +57,7 @@ VARIANTS = [
 BASELINE = "capi"
 PYPY_BASELINE = "pypy-capi"
 PYPY = os.environ.get("HPY_BUILD_BENCH_PYPY", "pypy3")
+PYPY_TIMEOUT = 300  # seconds for one PyPy process (a benchmark's rounds take a few)
 
 SOURCES = {
     "bench_hpy": os.path.join(HERE, "src", "bench_hpy.c"),
@@ -284,6 +285,8 @@ def measure_wall(python, manifest_path, work, rounds):
 def _signal_reason(result):
     code = result.returncode
     what = "killed by signal %d" % -code if code < 0 else "exit %d" % code
+    if result.stdout.startswith("timed out"):
+        what = result.stdout.splitlines()[0]
     tail = [line for line in result.stdout.splitlines() if line.strip()][-3:]
     return "%s under PyPy%s" % (what, (": " + " / ".join(tail)[-300:]) if tail else "")
 
@@ -296,8 +299,15 @@ def _pypy_run(python, manifest, work, name, mode, *extra):
         json.dump(manifest, f, indent=1)
     if os.path.exists(out):
         os.remove(out)
-    result = subprocess.run([python, os.path.join(HERE, "benchmarks.py"), mode, path, out] + list(extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    try:
+        result = subprocess.run([python, os.path.join(HERE, "benchmarks.py"), mode, path, out] + list(extra),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                                timeout=PYPY_TIMEOUT)
+    except subprocess.TimeoutExpired as exc:
+        # seen once: RK4 with cpyext's C API and the cffi runtime interleaved in one process
+        out_text = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout
+        return subprocess.CompletedProcess(exc.cmd, -9, "timed out after %d s\n%s" % (
+            PYPY_TIMEOUT, out_text or "")), None
     data = None
     if result.returncode == 0:
         with open(out) as f:
@@ -339,23 +349,29 @@ def pypy_check(python, site, variants, work, only, expected):
 
 
 def pypy_wall(python, site, variants, work, only, skip, rounds):
-    """PyPy's wall times: all its variants interleaved in one process, as on
-    CPython; if that process dies, each variant in a process of its own."""
-    manifest = {"variants": variants, "baseline": PYPY_BASELINE, "sys_path": [site],
-                "only": only, "skip_cells": sorted(skip)}
-    log("timing PyPy's variants, %d interleaved rounds" % rounds)
-    result, data = _pypy_run(python, manifest, work, "pypy", "wall", str(rounds))
-    if data is not None:
-        return data, {}
-    log("the PyPy timing process died (%s); one process per variant" % _signal_reason(result))
+    """PyPy's wall times: one process per benchmark, its variants interleaved
+    in it as on CPython (one process per variant if that one dies). In one
+    process for all, the garbage of the other benchmarks made the collector's
+    pauses land on the allocating ones (10x medians, varying run to run)."""
+    log("timing PyPy's variants, %d interleaved rounds, a process per benchmark" % rounds)
     wall, lost = {}, {}
-    for variant in variants:
-        result, data = _pypy_run(python, dict(manifest, variants=[variant]), work, variant["id"],
-                                 "wall", str(rounds))
-        if data is None:
-            lost[variant["id"]] = _signal_reason(result)
-        else:
+    benches = [b for b in benchmarks.BENCHMARKS if not only or any(t in b.name for t in only)]
+    for bench in benches:
+        manifest = {"variants": variants, "baseline": PYPY_BASELINE, "sys_path": [site],
+                    "benches": [bench.name], "skip_cells": sorted(skip)}
+        result, data = _pypy_run(python, manifest, work, "pypy", "wall", str(rounds))
+        if data is not None:
             wall.update(data)
+            continue
+        log("the PyPy timing process of %s died (%s); one process per variant" % (
+            bench.name, _signal_reason(result)))
+        for variant in variants:
+            result, data = _pypy_run(python, dict(manifest, variants=[variant]), work, variant["id"],
+                                     "wall", str(rounds))
+            if data is None:
+                lost[SEP.join((bench.name, variant["id"]))] = _signal_reason(result)
+            else:
+                wall.update(data)
     return wall, lost
 
 
@@ -407,7 +423,7 @@ def pypy_table(benches, variants, wall, crashed, lost):
             w = wall.get(key)
             if key in crashed:
                 cells.append("crashed (see below)")
-            elif vid in lost:
+            elif key in lost:
                 cells.append("process died (see below)")
             elif w is None or base is None:
                 cells.append("-")
@@ -467,7 +483,7 @@ def write_results(path, variants, skipped, cg, wall, rounds, argv, pypy_info=Non
         pbenches = [b for b in benchmarks.BENCHMARKS
                     if any(SEP.join((b.name, v["id"])) in pwall for v in pypy_info["variants"])]
         lines += ["## PyPy", "",
-                  "%s (%s), a process of its own. Wall time only: callgrind's counts mean little "
+                  "%s (%s), a process per benchmark. Wall time only: callgrind's counts mean little "
                   "under a JIT (they would count the tracing and compiling). Each cell's loop runs "
                   "%.1f s before the rounds so that the JIT has compiled it. Ratios to the C-API "
                   "twin built by PyPy and run through cpyext (median, then minimum; lower is "
@@ -479,7 +495,8 @@ def write_results(path, variants, skipped, cg, wall, rounds, argv, pypy_info=Non
                             pypy_info["lost"]) + [""]
         notes = ["- %s, %s: %s" % (tuple(cell.split(SEP)) + (reason,))
                  for cell, reason in sorted(pypy_info["crashed"].items())]
-        notes += ["- %s: %s" % (vid, reason) for vid, reason in sorted(pypy_info["lost"].items())]
+        notes += ["- %s, %s (timing): %s" % (tuple(cell.split(SEP)) + (reason,))
+                  for cell, reason in sorted(pypy_info["lost"].items())]
         if notes:
             lines += ["Skipped on PyPy:", ""] + notes + [""]
     if skipped:
