@@ -26,7 +26,9 @@ import sys
 import time
 
 
-SEP = " :: "  # between a benchmark's and a variant's name in labels
+SEP = " :: "
+ON_PYPY = sys.implementation.name == "pypy"
+JIT_WARMUP = 0.3  # seconds of each cell's loop before PyPy's rounds  # between a benchmark's and a variant's name in labels
 
 
 class Bench:
@@ -54,6 +56,15 @@ def _rk4(Array, arrays, h):
     return out
 
 
+def _marked(kind):
+    """1000 ints and one string that item_count finds by identity. Not an int:
+    cpyext gives each read of an int out of PyPy's int-only list a new
+    PyObject, so the C API's pointer comparison would never match there."""
+    items = list(range(1000))
+    items[7] = x = "seven"
+    return {"s": kind(items), "x": x}
+
+
 def _array_setup(mod, size):
     A = mod.Array
     return {"a": A([float(i) for i in range(size)]), "b": A([0.5 * i for i in range(size)])}
@@ -77,9 +88,9 @@ BENCHMARKS = [
           lambda m: {"f": m.parse_kw, "x": 1, "y": 2}),
     # item access: n calls, each over 1000 items
     Bench("GetItem_i loop, list[1000]", "items", "bench", "f(s, x)",
-          lambda m: {"f": m.item_count, "s": list(range(1000)), "x": 7}, n=20),
+          lambda m: dict(_marked(list), f=m.item_count), n=20),
     Bench("GetItem_i loop, tuple[1000]", "items", "bench", "f(s, x)",
-          lambda m: {"f": m.item_count, "s": tuple(range(1000)), "x": 7}, n=20),
+          lambda m: dict(_marked(tuple), f=m.item_count), n=20),
     Bench("GetItem_i+Add+Close, list[1000]", "items", "bench", "f(s)",
           lambda m: {"f": m.item_sum, "s": list(range(1000))}, n=20),
     Bench("SetItem_i loop, list[1000]", "items", "bench", "f(s, x)",
@@ -153,10 +164,11 @@ def _empty(n):
 def prepare(manifest):
     """{(bench name, variant id): (loop, namespace)} for every cell that exists."""
     cells = {}
+    skip = set(manifest.get("skip_cells", ()))
     for variant in manifest["variants"]:
         modules = {kind: load(entry) for kind, entry in variant["modules"].items()}
         for bench in BENCHMARKS:
-            if bench.module in modules:
+            if bench.module in modules and SEP.join((bench.name, variant["id"])) not in skip:
                 names = bench.setup(modules[bench.module])
                 cells[bench.name, variant["id"]] = (_loop(bench, names), names)
     return cells
@@ -183,22 +195,38 @@ def check(manifest):
             except Exception as exc:  # a variant that raises is a failure, not a crash
                 value = "raised %s: %s" % (type(exc).__name__, exc)
             results[bench.name, variant["id"]] = value
+    return {"failures": compare(results, baseline),
+            "checked": ["%s | %s" % key for key in sorted(results)],
+            "results": {SEP.join(key): value for key, value in results.items()}}
+
+
+def compare(results, baseline, expected=None):
+    """Failures of {(bench, variant): repr} against the baseline's results
+    (``expected``: {bench: repr} from another process; else from ``results``)."""
     failures = []
     for (name, vid), value in sorted(results.items()):
-        expected = results.get((name, baseline))
-        if value != expected:
-            failures.append("%s, %s: %s != baseline %s" % (name, vid, value[:200], str(expected)[:200]))
-    return {"failures": failures, "checked": ["%s | %s" % key for key in sorted(results)]}
+        want = expected.get(name) if expected is not None else results.get((name, baseline))
+        if value != want:
+            failures.append("%s, %s: %s != baseline %s" % (name, vid, value[:200], str(want)[:200]))
+    return failures
 
 
 def wall(manifest, rounds):
     """Seconds per call: every round visits the variants in a fresh random order."""
     cells = prepare(manifest)
     samples = {key: [] for key in cells}
-    for loop, _ in cells.values():
+    by_name = {b.name: b for b in BENCHMARKS}
+    for key, (loop, _) in cells.items():
         loop(3)  # warm up: imports, caches and the interpreter's specialisation
+        if ON_PYPY:  # and the JIT: compiled, bridges included, before timing
+            n, t0 = by_name[key[0]].n, time.perf_counter()
+            while time.perf_counter() - t0 < JIT_WARMUP:
+                loop(n)
     order = list(cells)
-    gc.disable()
+    # PyPy: the collector stays on. Off, its heap and the finalizers it owes
+    # (cpyext's objects, the cffi runtime's structs) pile up and time the pile.
+    if not ON_PYPY:
+        gc.disable()
     try:
         for _ in range(rounds):
             for bench in BENCHMARKS:
@@ -250,6 +278,8 @@ def main(argv):
     sys.path.extend(manifest.get("sys_path", []))
     if manifest.get("only"):
         BENCHMARKS[:] = [b for b in BENCHMARKS if any(t in b.name for t in manifest["only"])]
+    if manifest.get("benches"):  # exact names (run.py's search for a crashing cell)
+        BENCHMARKS[:] = [b for b in BENCHMARKS if b.name in manifest["benches"]]
     if mode == "check":
         result = check(manifest)
     elif mode == "wall":

@@ -196,7 +196,7 @@ def mod(binary):
 
 
 def open_handles():
-    return len(handles.objects) - len(handles.free)
+    return handles.open_count()  # slots in use and the extra owners HPy_Dup counted
 
 
 # ------------------------------------------------------------- selection

@@ -55,6 +55,30 @@ def _error_value(ret):
     return _ERROR.get(ret, "0" if ret in ("intptr_t",) else "-1")
 
 
+# Members answered in C from handles.py's per-handle tables when they know
+# enough; otherwise the callback below these lines runs.
+_FAST = {
+    # the same handle, one more owner (HPy_Close takes it off)
+    "HPy_Dup": ["if (h._i <= _HPY_PYPY_N_CONSTANTS)", "    return h;",
+                "if (_HPY_PYPY_IN_TABLES(h._i)) {", "    _hpy_pypy_refs[h._i]++;", "    return h;", "}"],
+    # the exact type of obj and the type are known: equal is 1; a float or
+    # int (whose bases are object alone) against another known type is 0
+    "HPy_TypeCheck": ["if (_HPY_PYPY_IN_TABLES(obj._i) && _HPY_PYPY_IN_TABLES(type._i)) {",
+                      "    intptr_t kind = _hpy_pypy_kinds[obj._i], key = _hpy_pypy_typekeys[type._i];",
+                      "    if (kind != 0 && key != 0) {",
+                      "        if (kind == key)", "            return 1;",
+                      "        if (kind < 0)", "            return 0;", "    }", "}"],
+    # one handle is one object (HPy_Dup hands out the same handle)
+    "HPy_Is": ["if (obj._i == other._i)", "    return 1;"],
+    "HPyFloat_AsDouble": ["if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_kinds[h._i] == _HPY_PYPY_KIND_FLOAT)",
+                          "    return _hpy_pypy_floats[h._i];"],
+    # the handle the runtime keeps open to the global's object, one more owner
+    "HPyGlobal_Load": ["if (global._i > 0 && global._i < _hpy_pypy_nglobals && _hpy_pypy_globals[global._i] != 0) {",
+                       "    HPy g;", "    g._i = _hpy_pypy_globals[global._i];",
+                       "    _hpy_pypy_refs[g._i]++;", "    return g;", "}"],
+}
+
+
 def _member_plain(func):
     params = [_plain(p.type, p.name.endswith("[]")) + (p.cname,) for p in func.params[1:]]
     ret = func.ctx_return_type
@@ -118,13 +142,24 @@ def gen_c():
         call = "%s(%s)" % (callback_name(func), ", ".join(conv % n for _, conv, n in params))
         body = ["(void)ctx;"]
         if func.public_name == "HPy_Close":
-            # constants are never freed; other handles are queued, freed in
-            # one callback per queue-full or when the extension returns to Python
-            body += ["if (h._i > _HPY_PYPY_N_CONSTANTS)", "    _hpy_pypy_queue_close(h._i);"]
+            # constants are never freed; a handle HPy_Dup counted loses an
+            # owner; others are queued, freed in one callback per queue-full
+            # or when the extension returns to Python
+            body += ["if (h._i <= _HPY_PYPY_N_CONSTANTS)", "    return;",
+                     "if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_refs[h._i] > 0) {",
+                     "    _hpy_pypy_refs[h._i]--;", "    return;", "}",
+                     "_hpy_pypy_queue_close(h._i);"]
             out += [head, "{"] + ["    " + b for b in body] + ["}", ""]
             continue
-        if func.public_name == "HPy_Dup":
-            body.append("if (h._i <= _HPY_PYPY_N_CONSTANTS) return h;")
+        if func.public_name == "HPyErr_Occurred":
+            out += [head, "{", "    (void)ctx;", "    return _hpy_pypy_err_set;  /* kept by errors.py */",
+                    "}", ""]
+            continue
+        body += _FAST.get(func.public_name, [])
+        if func.public_name.startswith("_HPy_AsStruct_"):
+            # the struct's address when the runtime noted it for this handle
+            body += ["if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_structs[h._i] != 0)",
+                     "    return (void *)_hpy_pypy_structs[h._i];"]
         if ret == "void":
             body.append(call + ";")
         elif ret in _INT_STRUCTS:

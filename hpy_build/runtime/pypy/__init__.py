@@ -10,6 +10,7 @@ from hpy_build import _hpy_cffi
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import autogen_calls, ctx_objects, ctx_types, errors
 from hpy_build.runtime.pypy.autogen_members import MEMBERS
+from hpy_build.runtime.pypy import handles
 from hpy_build.runtime.pypy.handles import objects
 
 
@@ -43,6 +44,7 @@ def _wire():
 
 MISSING = _wire()
 objects[1:1 + len(ctx_objects.constants())] = ctx_objects.constants()
+handles.note_constants()
 lib._hpy_pypy_init()
 
 from hpy_build.runtime.pypy.loader import load  # noqa: E402,F401  (the runtime's entry point)

@@ -189,7 +189,12 @@ static intptr_t _hpy_py_HPy_CallMethod(intptr_t name, intptr_t *args, size_t nar
 static HPy _hpy_c_HPy_Dup(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    if (h._i <= _HPY_PYPY_N_CONSTANTS) return h;
+    if (h._i <= _HPY_PYPY_N_CONSTANTS)
+        return h;
+    if (_HPY_PYPY_IN_TABLES(h._i)) {
+        _hpy_pypy_refs[h._i]++;
+        return h;
+    }
     HPy r;
     r._i = _hpy_py_HPy_Dup(h._i);
     return r;
@@ -198,8 +203,13 @@ static HPy _hpy_c_HPy_Dup(HPyContext *ctx, HPy h)
 static void _hpy_c_HPy_Close(HPyContext *ctx, HPy h)
 {
     (void)ctx;
-    if (h._i > _HPY_PYPY_N_CONSTANTS)
-        _hpy_pypy_queue_close(h._i);
+    if (h._i <= _HPY_PYPY_N_CONSTANTS)
+        return;
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_refs[h._i] > 0) {
+        _hpy_pypy_refs[h._i]--;
+        return;
+    }
+    _hpy_pypy_queue_close(h._i);
 }
 
 static HPy _hpy_c_HPyLong_FromInt32_t(HPyContext *ctx, int32_t value)
@@ -321,6 +331,8 @@ static HPy _hpy_c_HPyFloat_FromDouble(HPyContext *ctx, double v)
 static double _hpy_c_HPyFloat_AsDouble(HPyContext *ctx, HPy h)
 {
     (void)ctx;
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_kinds[h._i] == _HPY_PYPY_KIND_FLOAT)
+        return _hpy_pypy_floats[h._i];
     return _hpy_py_HPyFloat_AsDouble(h._i);
 }
 
@@ -665,7 +677,7 @@ static void _hpy_c_HPyErr_SetFromErrnoWithFilenameObjects(HPyContext *ctx, HPy h
 static int _hpy_c_HPyErr_Occurred(HPyContext *ctx)
 {
     (void)ctx;
-    return _hpy_py_HPyErr_Occurred();
+    return _hpy_pypy_err_set;  /* kept by errors.py */
 }
 
 static int _hpy_c_HPyErr_ExceptionMatches(HPyContext *ctx, HPy exc)
@@ -835,24 +847,39 @@ static HPy _hpy_c_HPy_Type(HPyContext *ctx, HPy obj)
 static int _hpy_c_HPy_TypeCheck(HPyContext *ctx, HPy obj, HPy type)
 {
     (void)ctx;
+    if (_HPY_PYPY_IN_TABLES(obj._i) && _HPY_PYPY_IN_TABLES(type._i)) {
+        intptr_t kind = _hpy_pypy_kinds[obj._i], key = _hpy_pypy_typekeys[type._i];
+        if (kind != 0 && key != 0) {
+            if (kind == key)
+                return 1;
+            if (kind < 0)
+                return 0;
+        }
+    }
     return _hpy_py_HPy_TypeCheck(obj._i, type._i);
 }
 
 static int _hpy_c_HPy_Is(HPyContext *ctx, HPy obj, HPy other)
 {
     (void)ctx;
+    if (obj._i == other._i)
+        return 1;
     return _hpy_py_HPy_Is(obj._i, other._i);
 }
 
 static void *_hpy_c__HPy_AsStruct_Object(HPyContext *ctx, HPy h)
 {
     (void)ctx;
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_structs[h._i] != 0)
+        return (void *)_hpy_pypy_structs[h._i];
     return _hpy_py__HPy_AsStruct_Object(h._i);
 }
 
 static void *_hpy_c__HPy_AsStruct_Legacy(HPyContext *ctx, HPy h)
 {
     (void)ctx;
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_structs[h._i] != 0)
+        return (void *)_hpy_pypy_structs[h._i];
     return _hpy_py__HPy_AsStruct_Legacy(h._i);
 }
 
@@ -1255,6 +1282,12 @@ static void _hpy_c_HPyGlobal_Store(HPyContext *ctx, HPyGlobal *global, HPy h)
 static HPy _hpy_c_HPyGlobal_Load(HPyContext *ctx, HPyGlobal global)
 {
     (void)ctx;
+    if (global._i > 0 && global._i < _hpy_pypy_nglobals && _hpy_pypy_globals[global._i] != 0) {
+        HPy g;
+        g._i = _hpy_pypy_globals[global._i];
+        _hpy_pypy_refs[g._i]++;
+        return g;
+    }
     HPy r;
     r._i = _hpy_py_HPyGlobal_Load(global._i);
     return r;
@@ -1269,36 +1302,48 @@ static void _hpy_c__HPy_Dump(HPyContext *ctx, HPy h)
 static void *_hpy_c__HPy_AsStruct_Type(HPyContext *ctx, HPy h)
 {
     (void)ctx;
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_structs[h._i] != 0)
+        return (void *)_hpy_pypy_structs[h._i];
     return _hpy_py__HPy_AsStruct_Type(h._i);
 }
 
 static void *_hpy_c__HPy_AsStruct_Long(HPyContext *ctx, HPy h)
 {
     (void)ctx;
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_structs[h._i] != 0)
+        return (void *)_hpy_pypy_structs[h._i];
     return _hpy_py__HPy_AsStruct_Long(h._i);
 }
 
 static void *_hpy_c__HPy_AsStruct_Float(HPyContext *ctx, HPy h)
 {
     (void)ctx;
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_structs[h._i] != 0)
+        return (void *)_hpy_pypy_structs[h._i];
     return _hpy_py__HPy_AsStruct_Float(h._i);
 }
 
 static void *_hpy_c__HPy_AsStruct_Unicode(HPyContext *ctx, HPy h)
 {
     (void)ctx;
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_structs[h._i] != 0)
+        return (void *)_hpy_pypy_structs[h._i];
     return _hpy_py__HPy_AsStruct_Unicode(h._i);
 }
 
 static void *_hpy_c__HPy_AsStruct_Tuple(HPyContext *ctx, HPy h)
 {
     (void)ctx;
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_structs[h._i] != 0)
+        return (void *)_hpy_pypy_structs[h._i];
     return _hpy_py__HPy_AsStruct_Tuple(h._i);
 }
 
 static void *_hpy_c__HPy_AsStruct_List(HPyContext *ctx, HPy h)
 {
     (void)ctx;
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_structs[h._i] != 0)
+        return (void *)_hpy_pypy_structs[h._i];
     return _hpy_py__HPy_AsStruct_List(h._i);
 }
 

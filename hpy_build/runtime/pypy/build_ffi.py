@@ -59,6 +59,7 @@ HPyModuleDef *_hpy_pypy_call_init(void *f);
 void _hpy_pypy_call_capsule_destructor(void *f, const char *name, void *pointer, void *context);
 int _hpy_pypy_visit_fields(void *traverse, void *object, intptr_t *out, int max);
 void *_hpy_pypy_alloc(size_t size, HPyCFunction destroy, HPyCFunction traverse);
+intptr_t _hpy_pypy_alloc_addr(size_t size, HPyCFunction destroy, HPyCFunction traverse);
 void _hpy_pypy_free(void *data);
 size_t _hpy_pypy_heap_in_use(void);
 extern "Python" void _hpy_pypy_flush_closes(intptr_t *queue, int n);
@@ -94,7 +95,9 @@ int hpy_debug_get_stack_limit(void);
 void hpy_debug_set_stack_limit(int limit);
 size_t hpy_debug_describe_site(const void *address, char *buf, size_t size);
 int _hpy_pypy_flush_if_pending(void);
-void _hpy_pypy_set_structs(intptr_t *table, intptr_t n);
+void _hpy_pypy_set_tables(intptr_t *structs, intptr_t *refs, intptr_t *kinds, intptr_t *typekeys,
+                          double *floats, intptr_t n, intptr_t *globals, intptr_t nglobals);
+void _hpy_pypy_set_err(int on);
 """
 
 SOURCE = """
@@ -210,15 +213,33 @@ static int _hpy_pypy_flush_if_pending(void)
     return 1;
 }
 
-/* handle -> address of its object's struct (0: unknown), kept by handles.py
- * for handles below _hpy_pypy_nstructs: _HPy_AsStruct_* need no callback then */
-static intptr_t *_hpy_pypy_structs;
-static intptr_t _hpy_pypy_nstructs;
-static void _hpy_pypy_set_structs(intptr_t *table, intptr_t n)
+/* handles.py's per-handle tables (see there), for handles below
+ * _hpy_pypy_nslots, and its handles kept open to globals: the context calls
+ * they can answer make no callback */
+static intptr_t *_hpy_pypy_structs, *_hpy_pypy_refs, *_hpy_pypy_kinds, *_hpy_pypy_typekeys;
+static double *_hpy_pypy_floats;
+static intptr_t _hpy_pypy_nslots;
+static intptr_t *_hpy_pypy_globals;
+static intptr_t _hpy_pypy_nglobals;
+#define _HPY_PYPY_IN_TABLES(i) ((uintptr_t)(i) < (uintptr_t)_hpy_pypy_nslots)
+#define _HPY_PYPY_KIND_FLOAT (-1)
+static void _hpy_pypy_set_tables(intptr_t *structs, intptr_t *refs, intptr_t *kinds, intptr_t *typekeys,
+                                 double *floats, intptr_t n, intptr_t *globals, intptr_t nglobals)
 {
-    _hpy_pypy_structs = table;
-    _hpy_pypy_nstructs = n;
+    _hpy_pypy_structs = structs;
+    _hpy_pypy_refs = refs;
+    _hpy_pypy_kinds = kinds;
+    _hpy_pypy_typekeys = typekeys;
+    _hpy_pypy_floats = floats;
+    _hpy_pypy_nslots = n;
+    _hpy_pypy_globals = globals;
+    _hpy_pypy_nglobals = nglobals;
 }
+
+/* whether this thread has an HPy error set: errors.py keeps it in step with
+ * its thread-local exception, so HPyErr_Occurred needs no callback */
+static __thread int _hpy_pypy_err_set;
+static void _hpy_pypy_set_err(int on) { _hpy_pypy_err_set = on; }
 
 #include "autogen_ctx.c"
 
@@ -255,6 +276,12 @@ static void *_hpy_pypy_alloc(size_t size, HPyCFunction destroy, HPyCFunction tra
     ((HPyCFunction *)block)[0] = destroy;
     ((HPyCFunction *)block)[1] = traverse;
     return block + _HPY_PYPY_HEADER;
+}
+/* the same as an integer: the Python side needs both the address (for the
+ * handle tables) and a pointer, and an int converts once instead of twice */
+static intptr_t _hpy_pypy_alloc_addr(size_t size, HPyCFunction destroy, HPyCFunction traverse)
+{
+    return (intptr_t)_hpy_pypy_alloc(size, destroy, traverse);
 }
 static int _hpy_pypy_clear_field(HPyField *f, void *arg)
 {

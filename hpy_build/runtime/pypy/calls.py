@@ -9,7 +9,7 @@ import sys
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import errors
 from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close, \
-    new_instance as _new_inst
+    new_instance as _new_inst, new_arg as _new_arg
 
 _local = errors._local
 
@@ -67,21 +67,21 @@ def handles(values):
     if top + n > _STACK:  # very deep nesting: an array of its own
         arr = ffi.new("intptr_t[]", n or 1)
         for i in range(n):
-            arr[i] = _new(values[i])
+            arr[i] = _new_arg(values[i])
         return arr, False
     s = _stack
     if n == 1:
-        s[top] = _new(values[0])
+        s[top] = _new_arg(values[0])
     elif n == 2:
-        s[top] = _new(values[0])
-        s[top + 1] = _new(values[1])
+        s[top] = _new_arg(values[0])
+        s[top + 1] = _new_arg(values[1])
     elif n == 3:
-        s[top] = _new(values[0])
-        s[top + 1] = _new(values[1])
-        s[top + 2] = _new(values[2])
+        s[top] = _new_arg(values[0])
+        s[top + 1] = _new_arg(values[1])
+        s[top + 2] = _new_arg(values[2])
     elif n:
         for i in range(n):
-            s[top + i] = _new(values[i])
+            s[top + i] = _new_arg(values[i])
     _top[0] = top + n
     return s + top, True
 
@@ -135,7 +135,7 @@ def method(sig, impl, name, doc, qualname=None, self_handle=None):
         call = lib._hpy_call_O
         if self_handle is not None:
             def f(arg):
-                a = _new(arg)
+                a = _new_arg(arg)
                 try:
                     return result(call(impl, self_handle, a), what)
                 finally:
@@ -143,7 +143,7 @@ def method(sig, impl, name, doc, qualname=None, self_handle=None):
         else:
             def f(self, arg):
                 h = _new_inst(self)
-                a = _new(arg)
+                a = _new_arg(arg)
                 try:
                     return result(call(impl, h, a), what)
                 finally:

@@ -7,6 +7,7 @@ import types
 
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import errors
+from hpy_build.runtime.pypy import handles as _handles
 from hpy_build.runtime.pypy.handles import objects as _o, new as _new, \
     pinned as _pinned, close_pinned, c_str as _s, dup as _dup
 
@@ -322,15 +323,18 @@ _globals = [None]
 def HPyGlobal_Store(gp, h):
     i = gp[0]
     if i <= 0 or i >= len(_globals):
-        _globals.append(_o[h])
-        gp[0] = len(_globals) - 1
-    else:
-        _globals[i] = _o[h]
+        _globals.append(None)
+        gp[0] = i = len(_globals) - 1
+    # the object in a handle the runtime keeps open (HPyGlobal_Load is then
+    # answered in C), else in _globals
+    _globals[i] = None if _handles.pin_global(i, _o[h]) else _o[h]
 
 
 def HPyGlobal_Load(g):
     if g <= 0 or g >= len(_globals):
         raise SystemError("HPyGlobal_Load: the global was never stored")
+    if g < _handles.N_GLOBALS and _handles.globals_[g]:
+        return _handles.dup(_handles.globals_[g])
     return _new(_globals[g])
 
 

@@ -6,6 +6,7 @@ import functools
 import gc
 import operator
 import sys
+import time
 import warnings
 
 from hpy_build._hpy_cffi import ffi, lib
@@ -13,7 +14,8 @@ from hpy_build.api import table as _table
 from hpy_build.runtime.pypy import calls, errors
 from hpy_build.runtime.pypy.calls import result, status
 from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close, \
-    new_instance as _new_inst, structs as _structs, N_STRUCTS as _N_STRUCTS
+    new_instance as _new_inst, structs as _structs, N_STRUCTS as _N_STRUCTS, new_arg as _new_arg, \
+    new_type as _new_type, type_key as _type_key
 from hpy_build.runtime.pypy import ctx_objects
 
 _NULL = ffi.NULL
@@ -30,13 +32,24 @@ _CMP = ("lt", "le", "eq", "ne", "gt", "ge")
 
 
 _ON_PYPY = hasattr(sys, "pypy_version_info")  # CPython frees by reference counting
-_heap = [0]  # C heap in use after the last collection this runtime asked for
+# [C heap in use after the last collection this runtime asked for, time of
+#  the last look]
+_heap = [0, 0.0]
+# mallinfo2 walks all of malloc's free lists, PyPy's own heap's included
+# (0.1 us to several us as the heap grows and fragments): looked at once a
+# millisecond at most, about what it takes to fill a few MB of new memory
+_HEAP_EVERY = 0.001
+_clock = time.perf_counter
 
 
 def _collect_if_the_c_heap_grew():
     """An instance often owns malloc'ed memory (an array's data) that PyPy's GC
     cannot see, and its tp_destroy only runs when the GC finds it dead: when
     the C heap has grown by half (and 64 MB) since, collect, as a GC would."""
+    now = _clock()
+    if now - _heap[1] < _HEAP_EVERY:
+        return
+    _heap[1] = now
     used = lib._hpy_pypy_heap_in_use()
     if used - _heap[0] > max(64 << 20, _heap[0] >> 1):
         gc.collect()
@@ -53,14 +66,17 @@ def alloc(cls, args=()):
     size = cls._hpy_basicsize
     chain = getattr(cls, "_hpy_destroy_chain", ())
     traverse = getattr(cls, "_hpy_traverse", _NULL)
-    data = lib._hpy_pypy_alloc(size, chain[0] if len(chain) == 1 else _NULL, traverse)
-    if data == _NULL:
+    addr = lib._hpy_pypy_alloc_addr(size, chain[0] if len(chain) == 1 else _NULL, traverse)
+    if addr == 0:
         raise MemoryError()
+    data = ffi.cast("void *", addr)
+    # no size for ffi.gc: telling PyPy's GC about the memory costs more than
+    # the allocation (0.4 us); the C-heap check above sees it instead
     if len(chain) > 1:
-        obj._hpy_data = ffi.gc(data, functools.partial(_free_chained, chain, traverse), size)
+        obj._hpy_data = ffi.gc(data, functools.partial(_free_chained, chain, traverse))
     else:
-        obj._hpy_data = ffi.gc(data, lib._hpy_pypy_free, size)
-    obj._hpy_addr = int(ffi.cast("intptr_t", data))
+        obj._hpy_data = ffi.gc(data, lib._hpy_pypy_free)
+    obj._hpy_addr = addr
     return obj
 
 
@@ -91,14 +107,14 @@ def _HPy_New(t, data):
         return _new(obj)
     obj = alloc(cls)
     data[0] = obj._hpy_data
-    return _new(obj)
+    return _new_inst(obj)
 
 
 def HPyType_GenericNew(t, args, nargs, kw):
     cls = _o[t]
     if not isinstance(cls, type):
         raise TypeError("HPy_Type_GenericNew arg 1 must be a type")
-    return _new(alloc(cls) if hasattr(cls, "_hpy_basicsize") else cls.__new__(cls))
+    return _new_inst(alloc(cls)) if hasattr(cls, "_hpy_basicsize") else _new(cls.__new__(cls))
 
 
 def _as_struct(h):
@@ -139,7 +155,7 @@ def _binary(impl, name, swap):
     what = "slot " + name
 
     def f(self, other):
-        a, b = _new_inst(self), _new(other)
+        a, b = _new_inst(self), _new_arg(other)
         try:
             return result(helper(impl, b, a) if swap else helper(impl, a, b), what)
         finally:
@@ -668,4 +684,5 @@ def HPyType_FromSpec(spec, params):
                                    if "_hpy_destroy" in k.__dict__)
     base_new = _SHAPE_BASE[shape].__new__ if shape > 0 else object.__new__
     cls._hpy_base_new = (lambda c, *a: base_new(c, *a)) if shape > 0 else (lambda c: object.__new__(c))
-    return _new(cls)
+    _type_key(cls)  # HPy_TypeCheck against it in C
+    return _new_type(cls)

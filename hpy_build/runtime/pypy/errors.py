@@ -6,7 +6,12 @@ raises it to the Python caller.
 """
 import threading
 
+from hpy_build._hpy_cffi import lib
+
 _local = threading.local()
+# every change of _local.exc goes through here and tells the C part
+# (HPyErr_Occurred is answered there)
+_set_err = lib._hpy_pypy_set_err
 
 
 def current():
@@ -15,10 +20,12 @@ def current():
 
 def set_exc(exc):
     _local.exc = exc
+    _set_err(exc is not None)
 
 
 def clear():
     _local.exc = None
+    _set_err(0)
 
 
 def onerror(exc_type, exc_value, tb):
@@ -28,11 +35,13 @@ def onerror(exc_type, exc_value, tb):
     if tb is not None and exc_value.__traceback__ is None:
         exc_value = exc_value.with_traceback(tb)
     _local.exc = exc_value
+    _set_err(1)
 
 
 def take():
     exc = getattr(_local, "exc", None)
     _local.exc = None
+    _set_err(0)
     return exc
 
 

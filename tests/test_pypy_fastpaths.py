@@ -1,0 +1,224 @@
+"""The context calls the cffi runtime answers in C from handles.py's tables
+(HPy_Dup/HPy_Close as owner counts, HPy_TypeCheck, HPyFloat_AsDouble,
+HPyGlobal_Load, HPy_Is, _HPy_AsStruct_*, HPyErr_Occurred): the same answers as
+the Python bodies, in the cases where the C part knows and where it must
+call back. Runs on the running interpreter's cffi runtime (CPython: selected)."""
+import gc
+import sys
+import weakref
+
+import pytest
+
+from hpy_build import universal
+
+pytest.importorskip("hpy_build.runtime.pypy", reason="the cffi runtime is not built")
+from hpy_build.runtime.pypy import handles  # noqa: E402
+
+ON_CPYTHON = sys.implementation.name == "cpython"
+
+SOURCE = r"""
+#include "hpytest.h"
+
+typedef struct { double x; } BoxObject;
+HPyType_HELPERS(BoxObject)
+static HPyGlobal g_box, g_value;
+
+HPyDef_SLOT(box_new, HPy_tp_new)
+static HPy box_new_impl(HPyContext *ctx, HPy type, const HPy *args, HPy_ssize_t nargs, HPy kw)
+{
+    BoxObject *box;
+    HPy h = HPy_New(ctx, type, &box);
+    (void)args; (void)nargs; (void)kw;
+    if (!HPy_IsNull(h))
+        box->x = 2.5;
+    return h;
+}
+
+/* box.x via _HPy_AsStruct_Object */
+HPyDef_METH(box_value, "value", HPyFunc_NOARGS)
+static HPy box_value_impl(HPyContext *ctx, HPy self)
+{
+    return HPyFloat_FromDouble(ctx, BoxObject_AsStruct(ctx, self)->x);
+}
+
+/* obj is a Box by HPy_TypeCheck against the global, the arg type, float, int */
+HPyDef_METH(checks, "checks", HPyFunc_VARARGS)
+static HPy checks_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    HPy box = HPyGlobal_Load(ctx, g_box);
+    HPy r = HPy_BuildValue(ctx, "iiii", HPy_TypeCheck(ctx, args[0], box),
+                           HPy_TypeCheck(ctx, args[0], args[1]),
+                           HPy_TypeCheck(ctx, args[0], ctx->h_FloatType),
+                           HPy_TypeCheck(ctx, args[0], ctx->h_LongType));
+    (void)self; (void)nargs;
+    HPy_Close(ctx, box);
+    return r;
+}
+
+HPyDef_METH(as_double, "as_double", HPyFunc_O)
+static HPy as_double_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    double v = HPyFloat_AsDouble(ctx, arg);
+    (void)self;
+    if (v == -1.0 && HPyErr_Occurred(ctx))
+        return HPy_NULL;
+    return HPyFloat_FromDouble(ctx, v + 1.0);
+}
+
+/* n dups of arg, closed in reverse, then arg itself returned as a dup */
+HPyDef_METH(dups, "dups", HPyFunc_O)
+static HPy dups_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    HPy hs[5];
+    int i, same = 1;
+    (void)self;
+    for (i = 0; i < 5; i++) {
+        hs[i] = HPy_Dup(ctx, arg);
+        same &= HPy_Is(ctx, hs[i], arg);
+    }
+    for (i = 4; i >= 0; i--)
+        HPy_Close(ctx, hs[i]);
+    if (!same)
+        return HPy_Dup(ctx, ctx->h_False);
+    return HPy_Dup(ctx, arg);
+}
+
+HPyDef_METH(store, "store", HPyFunc_O)
+static HPy store_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    (void)self;
+    HPyGlobal_Store(ctx, &g_value, arg);
+    return HPy_Dup(ctx, ctx->h_None);
+}
+
+/* a loaded handle outlives a Store of another object */
+HPyDef_METH(load_then_store, "load_then_store", HPyFunc_O)
+static HPy load_then_store_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    HPy before = HPyGlobal_Load(ctx, g_value);
+    HPy after, r;
+    (void)self;
+    HPyGlobal_Store(ctx, &g_value, arg);
+    after = HPyGlobal_Load(ctx, g_value);
+    r = HPyTuple_Pack(ctx, 2, before, after);
+    HPy_Close(ctx, before);
+    HPy_Close(ctx, after);
+    return r;
+}
+
+HPyDef_METH(error_flag, "error_flag", HPyFunc_NOARGS)
+static HPy error_flag_impl(HPyContext *ctx, HPy self)
+{
+    int before = HPyErr_Occurred(ctx), during, after;
+    (void)self;
+    HPyErr_SetString(ctx, ctx->h_ValueError, "x");
+    during = HPyErr_Occurred(ctx);
+    HPyErr_Clear(ctx);
+    after = HPyErr_Occurred(ctx);
+    return HPy_BuildValue(ctx, "iii", before, during, after);
+}
+
+static HPyDef *box_defines[] = { &box_new, &box_value, NULL };
+static HPyType_Spec box_spec = { .name = "fast.Box", .basicsize = sizeof(BoxObject),
+                                 .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
+                                 .builtin_shape = HPyType_BuiltinShape_Object,
+                                 .defines = box_defines };
+
+HPyDef_SLOT(fast_exec, HPy_mod_exec)
+static int fast_exec_impl(HPyContext *ctx, HPy module)
+{
+    HPy box = HPyType_FromSpec(ctx, &box_spec, NULL);
+    int r;
+    if (HPy_IsNull(box))
+        return -1;
+    HPyGlobal_Store(ctx, &g_box, box);
+    HPyGlobal_Store(ctx, &g_value, ctx->h_None);
+    r = HPy_SetAttr_s(ctx, module, "Box", box);
+    HPy_Close(ctx, box);
+    return r;
+}
+
+static HPyDef *defines[] = { &checks, &as_double, &dups, &store, &load_then_store, &error_flag,
+                             &fast_exec, NULL };
+static HPyGlobal *globals[] = { &g_box, &g_value, NULL };
+static HPyModuleDef moduledef = { .defines = defines, .globals = globals };
+HPy_MODINIT(fast, moduledef)
+"""
+
+
+@pytest.fixture(scope="module")
+def mod(hpy_compiler, tmp_path_factory):
+    path = hpy_compiler.compile(SOURCE, "universal", "fast", tmp_path_factory.mktemp("fast"))
+    return universal.load("fast", path, runtime="cffi")
+
+
+def test_type_check_known_and_unknown(mod):
+    Box = mod.Box
+
+    class Sub(Box):
+        pass
+
+    class F(float):
+        pass
+    # (against the Box global, against the arg, float, int)
+    assert mod.checks(Box(), Box) == (1, 1, 0, 0)
+    assert mod.checks(Sub(), Box) == (1, 1, 0, 0)    # a subclass: the callback says
+    assert mod.checks(Box(), Sub) == (1, 0, 0, 0)
+    assert mod.checks(1.5, float) == (0, 1, 1, 0)
+    assert mod.checks(7, int) == (0, 1, 0, 1)
+    assert mod.checks(7, float) == (0, 0, 0, 1)
+    assert mod.checks(True, int) == (0, 1, 0, 1)     # bool: not noted, the callback says
+    assert mod.checks(F(2.0), float) == (0, 1, 1, 0)
+    assert mod.checks(1.5, Box) == (0, 0, 1, 0)
+    assert mod.checks("s", object) == (0, 1, 0, 0)
+
+
+def test_as_struct_and_float_values(mod):
+    box = mod.Box()
+    assert box.value() == 2.5 and mod.Box.value(box) == 2.5
+    assert mod.as_double(1.25) == 2.25 and mod.as_double(3) == 4.0
+    with pytest.raises(TypeError):
+        mod.as_double("x")
+
+
+def test_dup_counts_owners_and_the_slot_goes_with_the_last(mod):
+    obj = object()
+    mod.dups(obj)
+    opened = handles.open_count()
+    before = sys.getrefcount(obj) if ON_CPYTHON else None
+    for _ in range(100):
+        assert mod.dups(obj) is obj
+    assert handles.open_count() == opened
+    assert int(sum(handles.refs[0:min(len(handles.objects), handles.N_SLOTS)])) == 0
+    if ON_CPYTHON:
+        assert sys.getrefcount(obj) == before
+
+
+def test_global_load_is_a_counted_handle_that_outlives_a_store(mod):
+    first, second = object(), object()
+    mod.store(first)
+    assert mod.load_then_store(second) == (first, second)
+    assert mod.load_then_store(first) == (second, first)
+    if ON_CPYTHON:
+        gone = object()
+        before = sys.getrefcount(gone)
+        mod.store(gone)
+        assert sys.getrefcount(gone) == before + 1  # the handle the runtime keeps
+        mod.store(None)
+        assert sys.getrefcount(gone) == before
+
+
+def test_error_flag_follows_the_python_error(mod):
+    assert mod.error_flag() == (0, 1, 0)
+
+
+def test_hpy_types_are_not_kept_alive_by_their_keys(mod):
+    from hpy_build.runtime.pypy import handles as h
+    cls = type("K", (mod.Box,), {})
+    key = h.type_key(cls)
+    assert key > 0 and h._key(cls) == key and h._key(type("L", (cls,), {})) == 0
+    ref = weakref.ref(cls)
+    del cls
+    gc.collect()
+    gc.collect()
+    assert ref() is None
