@@ -494,8 +494,11 @@ def test_binaries_built_by_hpy09_run_on_pypy(pypy_venv, hpy09_binaries, module, 
 # The CPython ABI on PyPy (cpyext): cpyext copies a type spec's name, so the
 # C runtime's types cannot find their HPy record through tp_name there; the
 # struct was then placed over the object's header and the first write to it
-# crashed PyPy (sample_ext's Array, built for the CPython ABI).
+# crashed PyPy (sample_ext's Array, built for the CPython ABI). And cpyext keeps
+# pointing at the spec's member array, which CPython copies: freed after the
+# type was made, a member read found garbage ("bad memberdescr type").
 CPYEXT_STRUCT = r"""
+#include <stddef.h>
 #include "hpy.h"
 typedef struct { long a; double b; } PObject;
 HPyType_HELPERS(PObject)
@@ -517,7 +520,9 @@ static HPy P_get_impl(HPyContext *ctx, HPy self)
     PObject *p = PObject_AsStruct(ctx, self);
     return HPy_BuildValue(ctx, "ld", p->a, p->b);
 }
-static HPyDef *P_defines[] = { &P_new, &P_get, NULL };
+HPyDef_MEMBER(P_a, "a", HPyMember_LONG, offsetof(PObject, a))
+HPyDef_MEMBER(P_b, "b", HPyMember_DOUBLE, offsetof(PObject, b))
+static HPyDef *P_defines[] = { &P_new, &P_get, &P_a, &P_b, NULL };
 static HPyType_Spec P_spec = { .name = "mytest.P", .basicsize = sizeof(PObject), .defines = P_defines };
 HPyDef_SLOT(ex, HPy_mod_exec)
 static int ex_impl(HPyContext *ctx, HPy m) { return HPyHelpers_AddType(ctx, m, "P", &P_spec, NULL) ? 0 : -1; }
@@ -535,8 +540,9 @@ def test_cpython_abi_struct_on_cpyext(tmp_path):
              "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
              "got = [m.P().get() for _ in range(1000)][-1]\n"
              "gc.collect()\n"
-             "print(json.dumps([list(got), type(m.P()).__name__]))\n")
-    assert run_cpython_abi_module(PYPY, CPYEXT_STRUCT, probe, tmp_path) == [[42, 2.5], "P"]
+             "p = m.P()\n"
+             "print(json.dumps([list(got), type(p).__name__, p.a, p.b]))\n")
+    assert run_cpython_abi_module(PYPY, CPYEXT_STRUCT, probe, tmp_path) == [[42, 2.5], "P", 42, 2.5]
 
 
 @pytest.mark.parametrize("abis, expected", [("universal", ["universal"]),

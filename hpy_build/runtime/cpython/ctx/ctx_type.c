@@ -1053,9 +1053,12 @@ HPyAPI_IMPL HPy ctx_Type_FromSpec(HPyContext *ctx, HPyType_Spec *hspec, HPyType_
         }
     }
 #endif
-    /* ... except the members, which CPython copies after the type object */
+#ifndef PYPY_VERSION
+    /* ... except the members, which CPython copies after the type object
+     * (cpyext keeps pointing at them: there they live as long as the type) */
     PyMem_Free(b.members);
     b.members = NULL;
+#endif
     tp = (PyTypeObject *)result;
 #ifdef PYPY_VERSION
     if (pypy_register_type(tp, extra) < 0) {
