@@ -210,7 +210,7 @@ def check_wheel(path):
             defect("METADATA has no Requires-Python: installers would pick it on Pythons the "
                    "universal runtime does not support")
         if interpreters & {"py3"}:
-            report.installs_on += " (through hpy-build's runtime; none for PyPy yet)"
+            report.installs_on += " (CPython 3.8-3.13 and PyPy, through hpy-build's runtime)"
         for member, _ in kinds["universal"]:
             binary = binaries.get(member)
             if binary is None:
