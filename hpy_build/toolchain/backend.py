@@ -141,14 +141,14 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     os.makedirs(wheel_directory, exist_ok=True)
     # Inside wheel_directory, so finished wheels move in with a rename.
     staging = tempfile.mkdtemp(prefix=".hpy-build-", dir=wheel_directory)
+    running = []
     try:
         # Each ABI builds in its own tree (see the plugin's build, build_ext,
         # egg_info and bdist_wheel), so the builds run side by side.
-        running = [_WheelBuild(os.path.join(staging, abi), _for_abi(settings, abi),
-                               # only the preferred wheel matches metadata prepared
-                               # for this interpreter
-                               metadata_directory if abi == preferred else None, abi)
-                   for abi in abis]
+        for abi in abis:
+            # only the preferred wheel matches metadata prepared for this interpreter
+            running.append(_WheelBuild(os.path.join(staging, abi), _for_abi(settings, abi),
+                                       metadata_directory if abi == preferred else None, abi))
         built = {}
         for build in running:
             try:
@@ -162,8 +162,6 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
                     print("hpy-build: warning: %s; pip keeps only the %s wheel, which built; %s"
                           % (failure, preferred, _hint(preferred)), file=sys.stderr, flush=True)
                     continue
-                for other in running:
-                    other.stop()
                 _fail("%s; no wheel was written%s" % (
                     failure, "; " + _hint(others[0]) if others else ""))
         for abi, name in built.items():
@@ -172,6 +170,10 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
                 os.path.basename(name), abi, _who_installs(os.path.basename(name), abi, preferred)),
                 flush=True)
     finally:
+        # whatever ended the loop (a failure, an interrupt), no build outlives
+        # its staging folder
+        for build in running:
+            build.stop()
         shutil.rmtree(staging, ignore_errors=True)
     return os.path.basename(built[preferred])
 
