@@ -1,6 +1,7 @@
 """The context calls the cffi runtime answers in C from handles.py's tables
 (HPy_Dup/HPy_Close as owner counts, HPy_TypeCheck, HPyFloat_AsDouble,
-HPyGlobal_Load, HPy_Is, _HPy_AsStruct_*, HPyErr_Occurred): the same answers as
+HPyGlobal_Load, HPy_Is, _HPy_AsStruct_*, HPyErr_Occurred, HPyFloat_FromDouble
+into a spare handle): the same answers as
 the Python bodies, in the cases where the C part knows and where it must
 call back. Runs on the running interpreter's cffi runtime (CPython: selected)."""
 import gc
@@ -17,6 +18,7 @@ from hpy_build.runtime.pypy import handles  # noqa: E402
 ON_CPYTHON = sys.implementation.name == "cpython"
 
 SOURCE = r"""
+#include <stdlib.h>
 #include "hpytest.h"
 
 typedef struct { double x; } BoxObject;
@@ -118,6 +120,70 @@ static HPy error_flag_impl(HPyContext *ctx, HPy self)
     return HPy_BuildValue(ctx, "iii", before, during, after);
 }
 
+/* n floats made in C, used the ways a handle can be: how depends on mode */
+HPyDef_METH(made_floats, "made_floats", HPyFunc_VARARGS)
+static HPy made_floats_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    long n = HPyLong_AsLong(ctx, args[0]), mode = HPyLong_AsLong(ctx, args[1]), i;
+    HPy r = HPyList_New(ctx, 0);
+    double acc = 0.0;
+    (void)self; (void)nargs;
+    for (i = 0; i < n && !HPy_IsNull(r); i++) {
+        HPy f = HPyFloat_FromDouble(ctx, (double)i + 0.5), d;
+        switch (mode) {
+        case 0:  /* read and closed at once: the slot goes straight back */
+            acc += HPyFloat_AsDouble(ctx, f) + HPy_TypeCheck(ctx, f, ctx->h_FloatType);
+            HPy_Close(ctx, f);
+            break;
+        case 1:  /* handed to a callback (the list keeps the object) */
+            HPyList_Append(ctx, r, f);
+            HPy_Close(ctx, f);
+            break;
+        case 2:  /* another owner outlives the first close */
+            d = HPy_Dup(ctx, f);
+            HPy_Close(ctx, f);
+            HPyList_Append(ctx, r, d);
+            HPy_Close(ctx, d);
+            break;
+        default:  /* kept open across the others: closed at the end, in order */
+            HPyList_Append(ctx, r, ctx->h_None);
+            HPy_Close(ctx, f);  /* a closed slot is reused by the next float */
+            f = HPyFloat_FromDouble(ctx, -(double)i);
+            if (i % 2)
+                HPy_Close(ctx, f);
+            else
+                HPyList_Append(ctx, r, f), HPy_Close(ctx, f);
+        }
+    }
+    if (mode == 0 && !HPy_IsNull(r)) {
+        HPy_Close(ctx, r);
+        return HPyFloat_FromDouble(ctx, acc);
+    }
+    return r;
+}
+
+/* n floats open at once (more than there are spare slots), then a tuple of them */
+HPyDef_METH(many_floats, "many_floats", HPyFunc_O)
+static HPy many_floats_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    long n = HPyLong_AsLong(ctx, arg), i;
+    HPyTupleBuilder b = HPyTupleBuilder_New(ctx, n);
+    (void)self;
+    for (i = 0; i < n; i++)
+        HPyTupleBuilder_Set(ctx, b, i, HPy_NULL);  /* filled below, after every float is made */
+    {
+        HPy *fs = (HPy *)malloc(sizeof(HPy) * (size_t)(n ? n : 1));
+        for (i = 0; i < n; i++)
+            fs[i] = HPyFloat_FromDouble(ctx, (double)i);
+        for (i = 0; i < n; i++) {
+            HPyTupleBuilder_Set(ctx, b, i, fs[i]);
+            HPy_Close(ctx, fs[i]);
+        }
+        free(fs);
+    }
+    return HPyTupleBuilder_Build(ctx, b);
+}
+
 static HPyDef *box_defines[] = { &box_new, &box_value, NULL };
 static HPyType_Spec box_spec = { .name = "fast.Box", .basicsize = sizeof(BoxObject),
                                  .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
@@ -139,7 +205,7 @@ static int fast_exec_impl(HPyContext *ctx, HPy module)
 }
 
 static HPyDef *defines[] = { &checks, &as_double, &dups, &store, &load_then_store, &error_flag,
-                             &fast_exec, NULL };
+                             &made_floats, &many_floats, &fast_exec, NULL };
 static HPyGlobal *globals[] = { &g_box, &g_value, NULL };
 static HPyModuleDef moduledef = { .defines = defines, .globals = globals };
 HPy_MODINIT(fast, moduledef)
@@ -222,3 +288,47 @@ def test_hpy_types_are_not_kept_alive_by_their_keys(mod):
     gc.collect()
     gc.collect()
     assert ref() is None
+
+
+def _float_callbacks(f, *args):
+    """f(*args), and how many times HPyFloat_FromDouble's Python body ran."""
+    from hpy_build.runtime.pypy import autogen_calls, ctx_objects, ctx_types
+    body = next(getattr(m, "HPyFloat_FromDouble") for m in (ctx_types, ctx_objects, autogen_calls)
+                if hasattr(m, "HPyFloat_FromDouble"))
+    count = [0]
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code is body.__code__:
+            count[0] += 1
+    sys.setprofile(profile)
+    try:
+        got = f(*args)
+    finally:
+        sys.setprofile(None)
+    return got, count[0]
+
+
+def test_floats_made_in_c_make_no_callback(mod):
+    got, calls = _float_callbacks(mod.made_floats, 1000, 0)
+    assert got == sum(i + 0.5 + 1 for i in range(1000))
+    assert calls == 0  # 1001 floats, each read, checked and closed in C
+    assert _float_callbacks(mod.as_double, 1.5) == (2.5, 0)
+
+
+@pytest.mark.parametrize("mode", [1, 2, 3])
+def test_floats_made_in_c_are_objects_wherever_python_sees_them(mod, mode):
+    opened = handles.open_count()
+    got = mod.made_floats(300, mode)
+    if mode in (1, 2):
+        assert got == [i + 0.5 for i in range(300)]
+    else:
+        assert got == [x for i in range(300) for x in ([None] if i % 2 else [None, -float(i)])]
+    assert all(type(x) is float for x in got if x is not None)
+    assert handles.open_count() == opened
+
+
+def test_more_floats_open_than_spare_slots(mod):
+    opened = handles.open_count()
+    n = handles.N_SPARE * 3 + 5  # the spare slots run out: the rest call back
+    assert mod.many_floats(n) == tuple(float(i) for i in range(n))
+    assert handles.open_count() == opened

@@ -270,7 +270,8 @@ def test_every_handle_is_closed_and_its_slot_reused(mod):
         mod.kw(1, 2, k=3)
         with pytest.raises(TypeError):
             mod.add_all(1, None)
-    calls(0)
+    for i in range(300):  # on PyPy, closes queue up (256) before their slots are freed
+        calls(i)
     opened, size = open_handles(), len(handles.objects)
     for i in range(1000):
         calls(i)

@@ -70,6 +70,12 @@ _FAST = {
                       "        if (kind < 0)", "            return 0;", "    }", "}"],
     # one handle is one object (HPy_Dup hands out the same handle)
     "HPy_Is": ["if (obj._i == other._i)", "    return 1;"],
+    # a spare handle noted as this float; its object is made when Python next runs
+    "HPyFloat_FromDouble": ["if (*_hpy_pypy_nspare > 0 && *_hpy_pypy_nmade < _hpy_pypy_nmade_max) {",
+                            "    HPy h;", "    h._i = _hpy_pypy_spare[--*_hpy_pypy_nspare];",
+                            "    _hpy_pypy_kinds[h._i] = _HPY_PYPY_KIND_FLOAT;", "    _hpy_pypy_floats[h._i] = v;",
+                            "    _hpy_pypy_unsettled[h._i] = 1;", "    _hpy_pypy_made[(*_hpy_pypy_nmade)++] = h._i;",
+                            "    return h;", "}"],
     "HPyFloat_AsDouble": ["if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_kinds[h._i] == _HPY_PYPY_KIND_FLOAT)",
                           "    return _hpy_pypy_floats[h._i];"],
     # the handle the runtime keeps open to the global's object, one more owner
@@ -148,6 +154,8 @@ def gen_c():
             body += ["if (h._i <= _HPY_PYPY_N_CONSTANTS)", "    return;",
                      "if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_refs[h._i] > 0) {",
                      "    _hpy_pypy_refs[h._i]--;", "    return;", "}",
+                     "if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_unsettled[h._i]) {",
+                     "    _hpy_pypy_unmake(h._i);", "    return;", "}",
                      "_hpy_pypy_queue_close(h._i);"]
             out += [head, "{"] + ["    " + b for b in body] + ["}", ""]
             continue

@@ -24,6 +24,19 @@ def _not_implemented(name):
     return missing
 
 
+def _settling(body):
+    """body, after making the objects of handles the C part opened (which
+    the arguments may be)."""
+    nmade, settle = handles.nmade, handles.settle
+
+    def callback(*args):
+        if nmade[0]:
+            settle()
+        return body(*args)
+    callback.__name__ = getattr(body, "__name__", "callback")
+    return callback
+
+
 def _wire():
     missing = []
     for public, callback, error in MEMBERS:
@@ -38,13 +51,14 @@ def _wire():
         kw = {"onerror": errors.onerror}
         if error is not None:
             kw["error"] = error
-        ffi.def_extern(name=callback, **kw)(body)
+        ffi.def_extern(name=callback, **kw)(_settling(body))
     return missing
 
 
 MISSING = _wire()
 objects[1:1 + len(ctx_objects.constants())] = ctx_objects.constants()
 handles.note_constants()
+handles.settle()  # the first spare slots
 lib._hpy_pypy_init()
 
 from hpy_build.runtime.pypy.loader import load  # noqa: E402,F401  (the runtime's entry point)

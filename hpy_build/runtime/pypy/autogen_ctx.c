@@ -209,6 +209,10 @@ static void _hpy_c_HPy_Close(HPyContext *ctx, HPy h)
         _hpy_pypy_refs[h._i]--;
         return;
     }
+    if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_unsettled[h._i]) {
+        _hpy_pypy_unmake(h._i);
+        return;
+    }
     _hpy_pypy_queue_close(h._i);
 }
 
@@ -323,6 +327,15 @@ static double _hpy_c_HPyLong_AsDouble(HPyContext *ctx, HPy h)
 static HPy _hpy_c_HPyFloat_FromDouble(HPyContext *ctx, double v)
 {
     (void)ctx;
+    if (*_hpy_pypy_nspare > 0 && *_hpy_pypy_nmade < _hpy_pypy_nmade_max) {
+        HPy h;
+        h._i = _hpy_pypy_spare[--*_hpy_pypy_nspare];
+        _hpy_pypy_kinds[h._i] = _HPY_PYPY_KIND_FLOAT;
+        _hpy_pypy_floats[h._i] = v;
+        _hpy_pypy_unsettled[h._i] = 1;
+        _hpy_pypy_made[(*_hpy_pypy_nmade)++] = h._i;
+        return h;
+    }
     HPy r;
     r._i = _hpy_py_HPyFloat_FromDouble(v);
     return r;

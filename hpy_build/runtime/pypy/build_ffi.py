@@ -98,6 +98,8 @@ int _hpy_pypy_flush_if_pending(void);
 void _hpy_pypy_set_tables(intptr_t *structs, intptr_t *refs, intptr_t *kinds, intptr_t *typekeys,
                           double *floats, intptr_t n, intptr_t *globals, intptr_t nglobals);
 void _hpy_pypy_set_err(int on);
+void _hpy_pypy_set_made(intptr_t *spare, intptr_t *nspare, intptr_t *made, intptr_t *nmade, intptr_t nmade_max,
+                        uint8_t *unsettled);
 """
 
 SOURCE = """
@@ -234,6 +236,32 @@ static void _hpy_pypy_set_tables(intptr_t *structs, intptr_t *refs, intptr_t *ki
     _hpy_pypy_nslots = n;
     _hpy_pypy_globals = globals;
     _hpy_pypy_nglobals = nglobals;
+}
+
+/* Handles C opens without a callback (HPyFloat_FromDouble): handles.py
+ * reserves spare slots; C takes one, notes the float in the tables and the
+ * handle in made[]; the Python object is made (settled) when Python code
+ * next runs. Closed before that, the slot goes straight back to spare. */
+static intptr_t *_hpy_pypy_spare, *_hpy_pypy_nspare, *_hpy_pypy_made, *_hpy_pypy_nmade;
+static intptr_t _hpy_pypy_nmade_max;
+static uint8_t *_hpy_pypy_unsettled;
+static void _hpy_pypy_set_made(intptr_t *spare, intptr_t *nspare, intptr_t *made, intptr_t *nmade, intptr_t nmade_max,
+                               uint8_t *unsettled)
+{
+    _hpy_pypy_spare = spare;
+    _hpy_pypy_nspare = nspare;
+    _hpy_pypy_made = made;
+    _hpy_pypy_nmade = nmade;
+    _hpy_pypy_nmade_max = nmade_max;
+    _hpy_pypy_unsettled = unsettled;
+}
+static void _hpy_pypy_unmake(intptr_t h)
+{
+    _hpy_pypy_unsettled[h] = 0;
+    _hpy_pypy_kinds[h] = 0;
+    if (*_hpy_pypy_nmade > 0 && _hpy_pypy_made[*_hpy_pypy_nmade - 1] == h)
+        (*_hpy_pypy_nmade)--;  /* made and closed in turn: made[] does not grow */
+    _hpy_pypy_spare[(*_hpy_pypy_nspare)++] = h;
 }
 
 /* whether this thread has an HPy error set: errors.py keeps it in step with

@@ -9,7 +9,8 @@ import sys
 from hpy_build._hpy_cffi import ffi, lib
 from hpy_build.runtime.pypy import errors
 from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close, \
-    new_instance as _new_inst, new_arg as _new_arg
+    new_instance as _new_inst, new_arg as _new_arg, nmade as _nmade, settle, \
+    unsettled as _unsettled, refs as _refs, N_SLOTS as _N_SLOTS, take_made as _take_made
 
 _local = errors._local
 
@@ -33,11 +34,20 @@ def _flush_closes(queue, n):
 
 def result(r, what):
     """The object of the handle a C function returned (closing the handle)."""
+    if _nmade[0]:
+        if 0 < r < _N_SLOTS and _unsettled[r] and not _refs[r]:
+            obj = _take_made(r)  # a float made in C for its result
+        else:
+            settle()
+            obj = None
+    else:
+        obj = None
     _flush()
-    if r == 0:
-        errors.raise_pending(what)
-    obj = _o[r]
-    _close(r)
+    if obj is None:
+        if r == 0:
+            errors.raise_pending(what)
+        obj = _o[r]
+        _close(r)
     if getattr(_local, "exc", None) is not None:
         raise SystemError("%s returned a result with an exception set" % what) from errors.take()
     return obj
@@ -45,6 +55,8 @@ def result(r, what):
 
 def status(r, what):
     """For C functions returning an int status: -1 (with an error) raises."""
+    if _nmade[0]:
+        settle()
     _flush()
     if r == -1 and getattr(_local, "exc", None) is not None:
         errors.raise_pending(what)
@@ -209,4 +221,6 @@ def call_handles(helper, impl, what, *objs):
     try:
         return helper(impl, *hs)
     finally:
+        if _nmade[0]:
+            settle()
         close_all(hs)

@@ -15,7 +15,7 @@ from hpy_build.runtime.pypy import calls, errors
 from hpy_build.runtime.pypy.calls import result, status
 from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close, \
     new_instance as _new_inst, structs as _structs, N_STRUCTS as _N_STRUCTS, new_arg as _new_arg, \
-    new_type as _new_type, type_key as _type_key
+    new_type as _new_type, type_key as _type_key, nmade as _nmade, settle as _settle
 from hpy_build.runtime.pypy import ctx_objects
 
 _NULL = ffi.NULL
@@ -384,6 +384,8 @@ def _buffer(self, flags):
         r = lib._hpy_call_GETBUFFERPROC(getbuf, h, view, flags)
     finally:
         _close(h)
+    if _nmade[0]:
+        _settle()  # view.obj may be a handle the C part opened
     if r < 0:
         errors.raise_pending("slot bf_getbuffer")
     release = getattr(type(self), "_hpy_bf_releasebuffer", None)

@@ -35,6 +35,20 @@ floats = ffi.new("double[]", N_SLOTS)
 globals_ = ffi.new("intptr_t[]", N_GLOBALS)
 lib._hpy_pypy_set_tables(structs, refs, kinds, typekeys, floats, N_SLOTS, globals_, N_GLOBALS)
 N_STRUCTS = N_SLOTS  # the name ctx_types uses
+
+# Handles the C part opens itself (HPyFloat_FromDouble, see build_ffi.py):
+# spare[:nspare] are reserved slots (objects[h] None, not free); C takes
+# one, notes a float in kinds/floats, sets unsettled[h] and lists h in made;
+# settle() makes the float objects. It must run before Python code reads a
+# handle C may have opened: at every callback's entry and after every call
+# of an extension function (result, status).
+N_SPARE, N_MADE = 64, 1024
+spare = ffi.new("intptr_t[]", N_SPARE)
+nspare = ffi.new("intptr_t *")
+made = ffi.new("intptr_t[]", N_MADE)
+nmade = ffi.new("intptr_t *")
+unsettled = ffi.new("uint8_t[]", N_SLOTS)
+lib._hpy_pypy_set_made(spare, nspare, made, nmade, N_MADE, unsettled)
 _last_key = [0]
 
 
@@ -137,9 +151,48 @@ def dup(h):
     return new(objects[h])
 
 
+def settle():
+    """Make the objects of the handles C opened, and reserve spare slots again."""
+    for i in range(nmade[0]):
+        h = made[i]
+        if unsettled[h]:  # (else closed again, and maybe reused, since)
+            objects[h] = floats[h]
+            unsettled[h] = 0
+    nmade[0] = 0
+    k = nspare[0]
+    while k < N_SPARE:
+        h = new(None)
+        if h >= N_SLOTS:  # beyond the C tables
+            _free(h)
+            break
+        spare[k] = h
+        k += 1
+    nspare[0] = k
+
+
+def take_made(h):
+    """The float of h, a handle the C part opened that no Python code has
+    seen (a C function's result): h goes back to spare, no object made."""
+    value = floats[h]
+    unsettled[h] = 0
+    kinds[h] = 0
+    n = nmade[0]
+    if made[n - 1] == h:
+        nmade[0] = n - 1
+    spare[nspare[0]] = h
+    nspare[0] += 1
+    if nmade[0]:
+        settle()
+    return value
+
+
 def open_count():
-    """Open handles (slots in use plus the extra owners HPy_Dup counted)."""
-    return len(objects) - len(free) + sum(ffi.unpack(refs, min(len(objects), N_SLOTS)))
+    """Open handles (slots in use plus the extra owners HPy_Dup counted; spare
+    slots and closes still queued in C are not open)."""
+    lib._hpy_pypy_flush_if_pending()
+    if nmade[0]:
+        settle()
+    return len(objects) - len(free) - nspare[0] + sum(ffi.unpack(refs, min(len(objects), N_SLOTS)))
 
 
 def pin_global(g, obj):

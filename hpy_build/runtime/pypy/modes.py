@@ -4,6 +4,7 @@ hpy_build.debug and hpy_build.trace."""
 import sys
 
 from hpy_build._hpy_cffi import ffi, lib
+from hpy_build.runtime.pypy import handles
 from hpy_build.runtime.pypy.handles import objects, new as _new
 
 
@@ -93,6 +94,8 @@ def _addr(pointer):
 def _handle_record(info):
     """The C runtime's record of a handle: (id, obj, is_closed, site,
     close_site, stack, raw_data_size), raw_data_size -1 when no string is kept."""
+    if handles.nmade[0]:
+        handles.settle()
     return (_addr(info.id), None if info.is_closed else objects[info.uh._i],
             info.is_closed, _addr(info.site), _addr(info.close_site),
             tuple(_addr(info.stack[j]) for j in range(info.stack_len)),
