@@ -111,6 +111,7 @@ HPy_MODINIT(pypy_calls_loops, moduledef)
 """
 
 BARE = r"""
+static intptr_t bare_empty(void) { return 1; }
 static intptr_t bare_cb(intptr_t i);
 static intptr_t bare_loop(intptr_t n)
 {
@@ -145,7 +146,8 @@ def build(work):
     subprocess.run([sys.executable, "setup.py", "-q", "--hpy-abi=universal", "build_ext", "--inplace"],
                    cwd=work, check=True)
     ffi = cffi.FFI()
-    ffi.cdef('extern "Python" intptr_t bare_cb(intptr_t); intptr_t bare_loop(intptr_t);')
+    ffi.cdef('extern "Python" intptr_t bare_cb(intptr_t); intptr_t bare_loop(intptr_t); '
+              'intptr_t bare_empty(void);')
     ffi.set_source("pypy_calls_bare", BARE)
     sys.path.insert(0, work)
     ffi.compile(tmpdir=work)
@@ -177,10 +179,27 @@ def per_call(f, n, seconds=1.0):
     return samples[len(samples) // 2]
 
 
+def _python_calls_c(bare):
+    empty = bare.bare_empty
+
+    def loop(n):
+        for _ in range(n):
+            empty()
+    return loop
+
+
+def _python_loop(n):
+    for _ in range(n):
+        pass
+
+
 def costs(loops, bare):
     n = 10000
     box = loops.Box()
-    rows = [("bare cffi callback (extern \"Python\", int -> int)", per_call(bare.bare_loop, n), 0)]
+    rows = [("bare cffi callback (extern \"Python\", int -> int)", per_call(bare.bare_loop, n), 0),
+            # the other way: every call of an extension function pays this
+            ("bare cffi call from Python (an empty C function)",
+             per_call(_python_calls_c(bare), n) - per_call(_python_loop, n), 0)]
     floor = per_call(lambda k: loops.c_only(k), n)
     cases = [
         ("HPy_Dup + HPy_Close of a constant", lambda k: loops.dup_close_constant(k)),
@@ -280,7 +299,7 @@ def main():
     args = parser.parse_args()
     loops, array_path, bare = build(os.path.abspath(args.workdir))
     print("%s %s" % (sys.implementation.name, sys.version.split()[0]))
-    print("\nns per context call (a C loop of 10000, minus the loop alone):")
+    print("\nns per call (a loop of 10000, minus the loop alone; context calls loop in C):")
     for name, ns, _ in costs(loops, bare):
         print("  %-52s %7.1f" % (name, ns))
     print("\nper Array statement: context calls (trace mode), then the callbacks into Python among them:")
