@@ -33,10 +33,10 @@ _CMP = ("lt", "le", "eq", "ne", "gt", "ge")
 
 _ON_PYPY = hasattr(sys, "pypy_version_info")  # CPython frees by reference counting
 # [C heap in use after the last collection this runtime asked for, time of
-#  the last look]
+#  the next look]
 _heap = [0, 0.0]
 # mallinfo2 walks all of malloc's free lists, PyPy's own heap's included
-# (0.1 us to several us as the heap grows and fragments): looked at once a
+# (0.1 us, up to milliseconds on a fragmented heap): looked at once a
 # millisecond at most, about what it takes to fill a few MB of new memory
 _HEAP_EVERY = 0.001
 _clock = time.perf_counter
@@ -47,10 +47,12 @@ def _collect_if_the_c_heap_grew():
     cannot see, and its tp_destroy only runs when the GC finds it dead: when
     the C heap has grown by half (and 64 MB) since, collect, as a GC would."""
     now = _clock()
-    if now - _heap[1] < _HEAP_EVERY:
+    if now < _heap[1]:
         return
-    _heap[1] = now
     used = lib._hpy_pypy_heap_in_use()
+    # after cpyext (or anything) has fragmented the heap, one look can take
+    # milliseconds: the next waits 100 times as long, so looking stays ~1%
+    _heap[1] = now + max(_HEAP_EVERY, 100 * (_clock() - now))
     if used - _heap[0] > max(64 << 20, _heap[0] >> 1):
         gc.collect()
         _heap[0] = lib._hpy_pypy_heap_in_use()
