@@ -184,6 +184,30 @@ static HPy many_floats_impl(HPyContext *ctx, HPy self, HPy arg)
     return HPyTupleBuilder_Build(ctx, b);
 }
 
+/* n Boxes by HPy_New: each struct must come zeroed; x set to its index */
+HPyDef_METH(new_boxes, "new_boxes", HPyFunc_O)
+static HPy new_boxes_impl(HPyContext *ctx, HPy self, HPy arg)
+{
+    long n = HPyLong_AsLong(ctx, arg), i;
+    HPy type = HPyGlobal_Load(ctx, g_box), r = HPyList_New(ctx, 0);
+    (void)self;
+    for (i = 0; i < n; i++) {
+        BoxObject *box;
+        HPy h = HPy_New(ctx, type, &box);
+        if (HPy_IsNull(h) || box->x != 0.0 || box != BoxObject_AsStruct(ctx, h)) {
+            HPy_Close(ctx, h);
+            HPy_Close(ctx, r);
+            r = HPy_Dup(ctx, ctx->h_None);
+            break;
+        }
+        box->x = (double)i;
+        HPyList_Append(ctx, r, h);
+        HPy_Close(ctx, h);
+    }
+    HPy_Close(ctx, type);
+    return r;
+}
+
 static HPyDef *box_defines[] = { &box_new, &box_value, NULL };
 static HPyType_Spec box_spec = { .name = "fast.Box", .basicsize = sizeof(BoxObject),
                                  .flags = HPy_TPFLAGS_DEFAULT | HPy_TPFLAGS_BASETYPE,
@@ -205,7 +229,7 @@ static int fast_exec_impl(HPyContext *ctx, HPy module)
 }
 
 static HPyDef *defines[] = { &checks, &as_double, &dups, &store, &load_then_store, &error_flag,
-                             &made_floats, &many_floats, &fast_exec, NULL };
+                             &made_floats, &many_floats, &new_boxes, &fast_exec, NULL };
 static HPyGlobal *globals[] = { &g_box, &g_value, NULL };
 static HPyModuleDef moduledef = { .defines = defines, .globals = globals };
 HPy_MODINIT(fast, moduledef)
@@ -290,11 +314,10 @@ def test_hpy_types_are_not_kept_alive_by_their_keys(mod):
     assert ref() is None
 
 
-def _float_callbacks(f, *args):
-    """f(*args), and how many times HPyFloat_FromDouble's Python body ran."""
+def _callbacks(member, f, *args):
+    """f(*args), and how many times member's Python body ran."""
     from hpy_build.runtime.pypy import autogen_calls, ctx_objects, ctx_types
-    body = next(getattr(m, "HPyFloat_FromDouble") for m in (ctx_types, ctx_objects, autogen_calls)
-                if hasattr(m, "HPyFloat_FromDouble"))
+    body = next(getattr(m, member) for m in (ctx_types, ctx_objects, autogen_calls) if hasattr(m, member))
     count = [0]
 
     def profile(frame, event, arg):
@@ -309,10 +332,10 @@ def _float_callbacks(f, *args):
 
 
 def test_floats_made_in_c_make_no_callback(mod):
-    got, calls = _float_callbacks(mod.made_floats, 1000, 0)
+    got, calls = _callbacks("HPyFloat_FromDouble", mod.made_floats, 1000, 0)
     assert got == sum(i + 0.5 + 1 for i in range(1000))
     assert calls == 0  # 1001 floats, each read, checked and closed in C
-    assert _float_callbacks(mod.as_double, 1.5) == (2.5, 0)
+    assert _callbacks("HPyFloat_FromDouble", mod.as_double, 1.5) == (2.5, 0)
 
 
 @pytest.mark.parametrize("mode", [1, 2, 3])
@@ -331,4 +354,26 @@ def test_more_floats_open_than_spare_slots(mod):
     opened = handles.open_count()
     n = handles.N_SPARE * 3 + 5  # the spare slots run out: the rest call back
     assert mod.many_floats(n) == tuple(float(i) for i in range(n))
+    assert handles.open_count() == opened
+
+
+@pytest.mark.parametrize("how", ["HPy_New", "tp_new"])
+def test_instances_made_ahead_are_fresh_and_distinct(mod, how):
+    from hpy_build.runtime.pypy import ctx_types
+    gc.collect()
+    opened = handles.open_count()
+    n = 2000
+    if how == "HPy_New":
+        boxes, calls = _callbacks("_HPy_New", mod.new_boxes, n)
+        assert [b.value() for b in boxes] == [float(i) for i in range(n)]  # each struct came zeroed
+    else:
+        boxes, calls = _callbacks("_HPy_New", lambda: [mod.Box() for _ in range(n)])
+        assert all(b.value() == 2.5 for b in boxes)
+    assert len(set(map(id, boxes))) == n and all(type(b) is mod.Box for b in boxes)
+    if ON_CPYTHON:  # no instances made ahead: one callback each
+        assert calls == n
+    else:  # after the first ones, one callback per pool of instances
+        assert calls <= ctx_types._POOL_AFTER + n // (handles.PER_POOL - 1) + 1
+    del boxes
+    gc.collect()
     assert handles.open_count() == opened

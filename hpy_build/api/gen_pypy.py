@@ -76,6 +76,13 @@ _FAST = {
                             "    _hpy_pypy_kinds[h._i] = _HPY_PYPY_KIND_FLOAT;", "    _hpy_pypy_floats[h._i] = v;",
                             "    _hpy_pypy_unsettled[h._i] = 1;", "    _hpy_pypy_made[(*_hpy_pypy_nmade)++] = h._i;",
                             "    return h;", "}"],
+    # an instance made ahead (zeroed struct, never seen by the program)
+    "_HPy_New": ["if (_HPY_PYPY_IN_TABLES(h_type._i)) {",
+                 "    intptr_t key = _hpy_pypy_typekeys[h_type._i];",
+                 "    if (key > 0 && key < _hpy_pypy_npools && _hpy_pypy_pool_n[key] > 0) {",
+                 "        HPy h;",
+                 "        h._i = _hpy_pypy_pool[key * _hpy_pypy_per_pool + --_hpy_pypy_pool_n[key]];",
+                 "        *data = (void *)_hpy_pypy_structs[h._i];", "        return h;", "    }", "}"],
     "HPyFloat_AsDouble": ["if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_kinds[h._i] == _HPY_PYPY_KIND_FLOAT)",
                           "    return _hpy_pypy_floats[h._i];"],
     # the handle the runtime keeps open to the global's object, one more owner

@@ -100,6 +100,7 @@ void _hpy_pypy_set_tables(intptr_t *structs, intptr_t *refs, intptr_t *kinds, in
 void _hpy_pypy_set_err(int on);
 void _hpy_pypy_set_made(intptr_t *spare, intptr_t *nspare, intptr_t *made, intptr_t *nmade, intptr_t nmade_max,
                         uint8_t *unsettled);
+void _hpy_pypy_set_pools(intptr_t *pool, intptr_t *pool_n, intptr_t npools, intptr_t per_pool);
 """
 
 SOURCE = """
@@ -255,6 +256,19 @@ static void _hpy_pypy_set_made(intptr_t *spare, intptr_t *nspare, intptr_t *made
     _hpy_pypy_nmade_max = nmade_max;
     _hpy_pypy_unsettled = unsettled;
 }
+/* Instances of the HPy type with key k made ahead by ctx_types.py (for
+ * types that HPy_New often): pool[k * per_pool ...] holds pool_n[k] open
+ * handles to them, so HPy_New takes one with no callback. */
+static intptr_t *_hpy_pypy_pool, *_hpy_pypy_pool_n;
+static intptr_t _hpy_pypy_npools, _hpy_pypy_per_pool;
+static void _hpy_pypy_set_pools(intptr_t *pool, intptr_t *pool_n, intptr_t npools, intptr_t per_pool)
+{
+    _hpy_pypy_pool = pool;
+    _hpy_pypy_pool_n = pool_n;
+    _hpy_pypy_npools = npools;
+    _hpy_pypy_per_pool = per_pool;
+}
+
 static void _hpy_pypy_unmake(intptr_t h)
 {
     _hpy_pypy_unsettled[h] = 0;

@@ -15,7 +15,8 @@ from hpy_build.runtime.pypy import calls, errors
 from hpy_build.runtime.pypy.calls import result, status
 from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close, \
     new_instance as _new_inst, structs as _structs, N_STRUCTS as _N_STRUCTS, new_arg as _new_arg, \
-    new_type as _new_type, type_key as _type_key, nmade as _nmade, settle as _settle
+    new_type as _new_type, type_key as _type_key, nmade as _nmade, settle as _settle, \
+    pool as _pool, pool_n as _pool_n, N_POOLS as _N_POOLS, PER_POOL as _PER_POOL, _key
 from hpy_build.runtime.pypy import ctx_objects
 
 _NULL = ffi.NULL
@@ -109,7 +110,32 @@ def _HPy_New(t, data):
         return _new(obj)
     obj = alloc(cls)
     data[0] = obj._hpy_data
+    key = _key(cls)
+    if 0 < key < _N_POOLS:
+        _news[key] += 1
+        if _news[key] > _POOL_AFTER:
+            _fill_pool(cls, key)
     return _new_inst(obj)
+
+
+# On PyPy, a type HPy_New'ed more than _POOL_AFTER times through this
+# callback gets instances made ahead (handles.pool), so most HPy_News make no
+# callback. Such a type, and its pooled instances, then live as long as the
+# runtime. Not on CPython, where lifetimes (and reference counts) stay exact.
+_POOL_AFTER = 64 if _ON_PYPY else float("inf")
+_news = [0] * _N_POOLS
+
+
+def _fill_pool(cls, key):
+    base, n = key * _PER_POOL, _pool_n[key]
+    while n < _PER_POOL:
+        h = _new_inst(alloc(cls))
+        if h >= _N_STRUCTS:  # beyond the C tables
+            _close(h)
+            break
+        _pool[base + n] = h
+        n += 1
+    _pool_n[key] = n
 
 
 def HPyType_GenericNew(t, args, nargs, kw):
@@ -328,7 +354,7 @@ def _add_slot(ns, slot, impl, has, name):
 
         def new(cls, *args, **kw):
             arr, on_stack = calls.handles(args)
-            t = _new(cls)
+            t = _new_type(cls)  # its key: HPy_New of it can be answered in C
             k = _new(kw) if kw else 0
             try:
                 return result(helper(impl, t, arr, len(args), k), "slot tp_new")

@@ -49,6 +49,13 @@ made = ffi.new("intptr_t[]", N_MADE)
 nmade = ffi.new("intptr_t *")
 unsettled = ffi.new("uint8_t[]", N_SLOTS)
 lib._hpy_pypy_set_made(spare, nspare, made, nmade, N_MADE, unsettled)
+
+# Per HPy type key below N_POOLS: up to PER_POOL open handles to instances
+# made ahead (ctx_types.py fills them), which HPy_New takes in C.
+N_POOLS, PER_POOL = 1 << 10, 16
+pool = ffi.new("intptr_t[]", N_POOLS * PER_POOL)
+pool_n = ffi.new("intptr_t[]", N_POOLS)
+lib._hpy_pypy_set_pools(pool, pool_n, N_POOLS, PER_POOL)
 _last_key = [0]
 
 
@@ -188,11 +195,12 @@ def take_made(h):
 
 def open_count():
     """Open handles (slots in use plus the extra owners HPy_Dup counted; spare
-    slots and closes still queued in C are not open)."""
+    slots, instances made ahead and closes still queued in C are not open)."""
     lib._hpy_pypy_flush_if_pending()
     if nmade[0]:
         settle()
-    return len(objects) - len(free) - nspare[0] + sum(ffi.unpack(refs, min(len(objects), N_SLOTS)))
+    return (len(objects) - len(free) - nspare[0] - sum(ffi.unpack(pool_n, min(_last_key[0] + 1, N_POOLS)))
+            + sum(ffi.unpack(refs, min(len(objects), N_SLOTS))))
 
 
 def pin_global(g, obj):
