@@ -34,8 +34,8 @@ _CMP = ("lt", "le", "eq", "ne", "gt", "ge")
 
 _ON_PYPY = hasattr(sys, "pypy_version_info")  # CPython frees by reference counting
 # [C heap in use after the last collection this runtime asked for, time of
-#  the next look]
-_heap = [0, 0.0]
+#  the next look, allocations]
+_heap = [0, 0.0, 0]
 # mallinfo2 walks all of malloc's free lists, PyPy's own heap's included
 # (0.1 us, up to milliseconds on a fragmented heap): looked at once a
 # millisecond at most, about what it takes to fill a few MB of new memory
@@ -47,6 +47,9 @@ def _collect_if_the_c_heap_grew():
     """An instance often owns malloc'ed memory (an array's data) that PyPy's GC
     cannot see, and its tp_destroy only runs when the GC finds it dead: when
     the C heap has grown by half (and 64 MB) since, collect, as a GC would."""
+    _heap[2] += 1
+    if _heap[2] & 63:  # reading the clock costs a third of an allocation
+        return
     now = _clock()
     if now < _heap[1]:
         return
