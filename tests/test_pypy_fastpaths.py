@@ -208,6 +208,34 @@ static HPy new_boxes_impl(HPyContext *ctx, HPy self, HPy arg)
     return r;
 }
 
+/* a list builder used as mode says; see test_builders_* */
+HPyDef_METH(build, "build", HPyFunc_VARARGS)
+static HPy build_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    long mode = HPyLong_AsLong(ctx, args[0]), n = HPyLong_AsLong(ctx, args[1]), i;
+    HPyListBuilder b = HPyListBuilder_New(ctx, mode == 4 ? -1 : n);
+    (void)self; (void)nargs;
+    for (i = 0; i < n; i++) {
+        HPy f = HPyFloat_FromDouble(ctx, (double)i);
+        if (mode == 1 && i % 3 == 0) {
+            HPyListBuilder_Set(ctx, b, i, args[2]);  /* then set again: the first item is let go */
+        }
+        if (mode != 2 || i % 2)
+            HPyListBuilder_Set(ctx, b, i, mode == 1 && i % 3 == 1 ? HPy_NULL : f);
+        HPy_Close(ctx, f);
+    }
+    if (mode == 3) {
+        HPyListBuilder_Set(ctx, b, n, args[2]);  /* past the end */
+        HPyListBuilder_Cancel(ctx, b);
+        return HPyErr_Occurred(ctx) ? HPy_NULL : HPy_Dup(ctx, ctx->h_None);
+    }
+    if (mode == 5) {
+        HPyListBuilder_Cancel(ctx, b);
+        return HPy_Dup(ctx, ctx->h_None);
+    }
+    return HPyListBuilder_Build(ctx, b);
+}
+
 /* a Blob owns a megabyte of C memory, which PyPy's GC does not see */
 typedef struct { char *data; } BlobObject;
 HPyType_HELPERS(BlobObject)
@@ -273,7 +301,7 @@ static int fast_exec_impl(HPyContext *ctx, HPy module)
 }
 
 static HPyDef *defines[] = { &checks, &as_double, &dups, &store, &load_then_store, &error_flag,
-                             &made_floats, &many_floats, &new_boxes, &alive, &fast_exec, NULL };
+                             &made_floats, &many_floats, &new_boxes, &alive, &build, &fast_exec, NULL };
 static HPyGlobal *globals[] = { &g_box, &g_value, NULL };
 static HPyModuleDef moduledef = { .defines = defines, .globals = globals };
 HPy_MODINIT(fast, moduledef)
@@ -430,3 +458,26 @@ def test_c_memory_owned_by_instances_is_given_back(mod):
     for _ in range(4000):
         mod.Blob()
     assert mod.blobs_alive() < 1000
+
+
+def test_builders_fill_in_c_and_call_back_to_build(mod):
+    opened = handles.open_count()
+    got, sets = _callbacks("HPyListBuilder_Set", mod.build, 0, 1000)
+    assert got == [float(i) for i in range(1000)] and sets == 0
+    marker = object()
+    # set twice (the first item let go), HPy_NULL, never set: None
+    assert mod.build(1, 9, marker) == [None if i % 3 == 1 else float(i) for i in range(9)]
+    assert mod.build(2, 5) == [None, 1.0, None, 3.0, None]
+    with pytest.raises(IndexError):
+        mod.build(3, 4, marker)
+    with pytest.raises(MemoryError):  # HPyListBuilder_New(-1)
+        mod.build(4, 3)
+    assert mod.build(5, 7) is None  # cancelled
+    gc.collect()
+    assert handles.open_count() == opened
+    if ON_CPYTHON:
+        before = sys.getrefcount(marker)
+        mod.build(1, 30, marker)
+        with pytest.raises(IndexError):
+            mod.build(3, 30, marker)
+        assert sys.getrefcount(marker) == before

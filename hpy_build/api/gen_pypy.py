@@ -83,6 +83,15 @@ _FAST = {
                  "        HPy h;",
                  "        h._i = _hpy_pypy_pool[key * _hpy_pypy_per_pool + --_hpy_pypy_pool_n[key]];",
                  "        *data = (void *)_hpy_pypy_structs[h._i];", "        return h;", "    }", "}"],
+    # builders are C arrays of handles (build_ffi.py): Build alone calls back
+    "HPyListBuilder_New": ["HPyListBuilder b;", "b._lst = _hpy_pypy_builder_new(size);", "if (b._lst != 0)",
+                          "    return b;"],
+    "HPyListBuilder_Set": ["if (_hpy_pypy_builder_set(ctx, builder._lst, index, h_item) == 0)", "    return;"],
+    "HPyListBuilder_Cancel": ["_hpy_pypy_builder_cancel(ctx, builder._lst);", "return;"],
+    "HPyTupleBuilder_New": ["HPyTupleBuilder b;", "b._tup = _hpy_pypy_builder_new(size);", "if (b._tup != 0)",
+                          "    return b;"],
+    "HPyTupleBuilder_Set": ["if (_hpy_pypy_builder_set(ctx, builder._tup, index, h_item) == 0)", "    return;"],
+    "HPyTupleBuilder_Cancel": ["_hpy_pypy_builder_cancel(ctx, builder._tup);", "return;"],
     "HPyFloat_AsDouble": ["if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_kinds[h._i] == _HPY_PYPY_KIND_FLOAT)",
                           "    return _hpy_pypy_floats[h._i];"],
     # the handle the runtime keeps open to the global's object, one more owner

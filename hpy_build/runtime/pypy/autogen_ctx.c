@@ -1188,6 +1188,10 @@ static void _hpy_c__HPy_CallRealFunctionFromTrampoline(HPyContext *ctx, HPyFunc_
 static HPyListBuilder _hpy_c_HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 {
     (void)ctx;
+    HPyListBuilder b;
+    b._lst = _hpy_pypy_builder_new(size);
+    if (b._lst != 0)
+        return b;
     HPyListBuilder r;
     r._lst = _hpy_py_HPyListBuilder_New((intptr_t)size);
     return r;
@@ -1196,6 +1200,8 @@ static HPyListBuilder _hpy_c_HPyListBuilder_New(HPyContext *ctx, HPy_ssize_t siz
 static void _hpy_c_HPyListBuilder_Set(HPyContext *ctx, HPyListBuilder builder, HPy_ssize_t index, HPy h_item)
 {
     (void)ctx;
+    if (_hpy_pypy_builder_set(ctx, builder._lst, index, h_item) == 0)
+        return;
     _hpy_py_HPyListBuilder_Set(builder._lst, (intptr_t)index, h_item._i);
 }
 
@@ -1210,12 +1216,18 @@ static HPy _hpy_c_HPyListBuilder_Build(HPyContext *ctx, HPyListBuilder builder)
 static void _hpy_c_HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder)
 {
     (void)ctx;
+    _hpy_pypy_builder_cancel(ctx, builder._lst);
+    return;
     _hpy_py_HPyListBuilder_Cancel(builder._lst);
 }
 
 static HPyTupleBuilder _hpy_c_HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
 {
     (void)ctx;
+    HPyTupleBuilder b;
+    b._tup = _hpy_pypy_builder_new(size);
+    if (b._tup != 0)
+        return b;
     HPyTupleBuilder r;
     r._tup = _hpy_py_HPyTupleBuilder_New((intptr_t)size);
     return r;
@@ -1224,6 +1236,8 @@ static HPyTupleBuilder _hpy_c_HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t s
 static void _hpy_c_HPyTupleBuilder_Set(HPyContext *ctx, HPyTupleBuilder builder, HPy_ssize_t index, HPy h_item)
 {
     (void)ctx;
+    if (_hpy_pypy_builder_set(ctx, builder._tup, index, h_item) == 0)
+        return;
     _hpy_py_HPyTupleBuilder_Set(builder._tup, (intptr_t)index, h_item._i);
 }
 
@@ -1238,6 +1252,8 @@ static HPy _hpy_c_HPyTupleBuilder_Build(HPyContext *ctx, HPyTupleBuilder builder
 static void _hpy_c_HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder builder)
 {
     (void)ctx;
+    _hpy_pypy_builder_cancel(ctx, builder._tup);
+    return;
     _hpy_py_HPyTupleBuilder_Cancel(builder._tup);
 }
 

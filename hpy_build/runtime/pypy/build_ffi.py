@@ -101,6 +101,7 @@ void _hpy_pypy_set_err(int on);
 void _hpy_pypy_set_made(intptr_t *spare, intptr_t *nspare, intptr_t *made, intptr_t *nmade, intptr_t nmade_max,
                         uint8_t *unsettled);
 void _hpy_pypy_set_pools(intptr_t *pool, intptr_t *pool_n, intptr_t npools, intptr_t per_pool);
+void _hpy_pypy_builder_free(intptr_t b);
 """
 
 SOURCE = """
@@ -277,6 +278,55 @@ static void _hpy_pypy_unmake(intptr_t h)
         (*_hpy_pypy_nmade)--;  /* made and closed in turn: made[] does not grow */
     _hpy_pypy_spare[(*_hpy_pypy_nspare)++] = h;
 }
+
+/* List and tuple builders: a C array [n, n item handles], each item a new
+ * owner of its handle (Set does not steal); only Build calls back (and Set
+ * of a bad index, which raises there). */
+static HPy _hpy_c_HPy_Dup(HPyContext *ctx, HPy h);
+static void _hpy_c_HPy_Close(HPyContext *ctx, HPy h);
+static intptr_t _hpy_pypy_builder_new(HPy_ssize_t size)
+{
+    intptr_t *items;
+    if (size < 0 || (size_t)size >= SIZE_MAX / sizeof(intptr_t) - 1)
+        return 0;  /* Build reports it */
+    items = (intptr_t *)calloc((size_t)size + 1, sizeof(intptr_t));
+    if (items == NULL)
+        return 0;
+    items[0] = size;
+    return (intptr_t)items;
+}
+/* 0 when done (nothing to do for a failed builder), -1 for a bad index */
+static int _hpy_pypy_builder_set(HPyContext *ctx, intptr_t b, HPy_ssize_t i, HPy h)
+{
+    intptr_t *items = (intptr_t *)b, old;
+    if (items == NULL)
+        return 0;
+    if (i < 0 || i >= items[0])
+        return -1;
+    old = items[i + 1];
+    items[i + 1] = h._i ? _hpy_c_HPy_Dup(ctx, h)._i : 0;
+    if (old) {
+        HPy o;
+        o._i = old;
+        _hpy_c_HPy_Close(ctx, o);
+    }
+    return 0;
+}
+static void _hpy_pypy_builder_cancel(HPyContext *ctx, intptr_t b)
+{
+    intptr_t *items = (intptr_t *)b, i;
+    if (items == NULL)
+        return;
+    for (i = 1; i <= items[0]; i++) {
+        if (items[i]) {
+            HPy h;
+            h._i = items[i];
+            _hpy_c_HPy_Close(ctx, h);
+        }
+    }
+    free(items);
+}
+static void _hpy_pypy_builder_free(intptr_t b) { free((void *)b); }
 
 /* whether this thread has an HPy error set: errors.py keeps it in step with
  * its thread-local exception, so HPyErr_Occurred needs no callback */

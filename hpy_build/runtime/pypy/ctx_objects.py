@@ -256,31 +256,37 @@ def HPy_CallMethod(name, args, nargs, kwnames):
     return _new(getattr(pos[0], _o[name])(*pos[1:], **kw))
 
 
-# ---- builders: the builder is a handle to the list being filled --------------
+# ---- builders: a C array of item handles, filled in C (build_ffi.py) -----------
 
 def HPyListBuilder_New(n):
-    # as in the C runtime, a failed allocation is reported by Build, not here
-    try:
-        items = [None] * n
-    except (MemoryError, OverflowError):
-        return 0
-    return _new(items)
+    return 0  # the C part could not allocate: Build reports it
 
 
 def HPyListBuilder_Set(b, i, h):
-    if b:
-        _o[b][i] = _o[h]
+    raise IndexError("builder index out of range")  # the C part stores the others
+
+
+def _built_items(b):
+    """The builder's items as a list; its handles closed, its array freed."""
+    if not b:
+        raise MemoryError()
+    p = ffi.cast("intptr_t *", b)
+    hs = ffi.unpack(p + 1, p[0])
+    items = [_o[h] for h in hs]  # an item never set is HPy_NULL: None
+    for h in hs:
+        if h:
+            close_pinned(h)
+    lib._hpy_pypy_builder_free(b)
+    return items
 
 
 def HPyListBuilder_Build(b):
-    if not b:
-        raise MemoryError()
-    return b
+    return _new(_built_items(b))
 
 
 def HPyListBuilder_Cancel(b):
     if b:
-        close_pinned(b)
+        _built_items(b)
 
 
 HPyTupleBuilder_New = HPyListBuilder_New
@@ -289,10 +295,7 @@ HPyTupleBuilder_Cancel = HPyListBuilder_Cancel
 
 
 def HPyTupleBuilder_Build(b):
-    if not b:
-        raise MemoryError()
-    _o[b] = tuple(_o[b])
-    return b
+    return _new(tuple(_built_items(b)))
 
 
 # ---- trackers: a handle to the list of tracked handles -----------------------
