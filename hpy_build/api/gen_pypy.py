@@ -79,8 +79,8 @@ _FAST = {
     # an instance made ahead (zeroed struct, never seen by the program)
     "_HPy_New": ["if (_HPY_PYPY_IN_TABLES(h_type._i)) {",
                  "    intptr_t key = _hpy_pypy_typekeys[h_type._i];",
-                 "    if (key > 0 && key < _hpy_pypy_npools && _hpy_pypy_pool_n[key] > 0) {",
-                 "        HPy h;",
+                 "    if (key > 0 && key < _hpy_pypy_npools && _hpy_pypy_pool_n[key] > 0 && *_hpy_pypy_news_left > 1) {",
+                 "        HPy h;", "        --*_hpy_pypy_news_left;",
                  "        h._i = _hpy_pypy_pool[key * _hpy_pypy_per_pool + --_hpy_pypy_pool_n[key]];",
                  "        *data = (void *)_hpy_pypy_structs[h._i];", "        return h;", "    }", "}"],
     # builders are C arrays of handles (build_ffi.py): Build alone calls back

@@ -901,8 +901,9 @@ static HPy _hpy_c__HPy_New(HPyContext *ctx, HPy h_type, void **data)
     (void)ctx;
     if (_HPY_PYPY_IN_TABLES(h_type._i)) {
         intptr_t key = _hpy_pypy_typekeys[h_type._i];
-        if (key > 0 && key < _hpy_pypy_npools && _hpy_pypy_pool_n[key] > 0) {
+        if (key > 0 && key < _hpy_pypy_npools && _hpy_pypy_pool_n[key] > 0 && *_hpy_pypy_news_left > 1) {
             HPy h;
+            --*_hpy_pypy_news_left;
             h._i = _hpy_pypy_pool[key * _hpy_pypy_per_pool + --_hpy_pypy_pool_n[key]];
             *data = (void *)_hpy_pypy_structs[h._i];
             return h;

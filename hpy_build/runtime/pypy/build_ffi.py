@@ -100,7 +100,8 @@ void _hpy_pypy_set_tables(intptr_t *structs, intptr_t *refs, intptr_t *kinds, in
 void _hpy_pypy_set_err(int on);
 void _hpy_pypy_set_made(intptr_t *spare, intptr_t *nspare, intptr_t *made, intptr_t *nmade, intptr_t nmade_max,
                         uint8_t *unsettled);
-void _hpy_pypy_set_pools(intptr_t *pool, intptr_t *pool_n, intptr_t npools, intptr_t per_pool);
+void _hpy_pypy_set_pools(intptr_t *pool, intptr_t *pool_n, intptr_t npools, intptr_t per_pool,
+                         intptr_t *news_left);
 void _hpy_pypy_builder_free(intptr_t b);
 """
 
@@ -259,15 +260,19 @@ static void _hpy_pypy_set_made(intptr_t *spare, intptr_t *nspare, intptr_t *made
 }
 /* Instances of the HPy type with key k made ahead by ctx_types.py (for
  * types that HPy_New often): pool[k * per_pool ...] holds pool_n[k] open
- * handles to them, so HPy_New takes one with no callback. */
-static intptr_t *_hpy_pypy_pool, *_hpy_pypy_pool_n;
+ * handles to them, so HPy_New takes one with no callback. news_left counts
+ * down to ctx_types' next look at the C heap: the New that reaches it calls
+ * back, so that the look is not skipped. */
+static intptr_t *_hpy_pypy_pool, *_hpy_pypy_pool_n, *_hpy_pypy_news_left;
 static intptr_t _hpy_pypy_npools, _hpy_pypy_per_pool;
-static void _hpy_pypy_set_pools(intptr_t *pool, intptr_t *pool_n, intptr_t npools, intptr_t per_pool)
+static void _hpy_pypy_set_pools(intptr_t *pool, intptr_t *pool_n, intptr_t npools, intptr_t per_pool,
+                                intptr_t *news_left)
 {
     _hpy_pypy_pool = pool;
     _hpy_pypy_pool_n = pool_n;
     _hpy_pypy_npools = npools;
     _hpy_pypy_per_pool = per_pool;
+    _hpy_pypy_news_left = news_left;
 }
 
 static void _hpy_pypy_unmake(intptr_t h)

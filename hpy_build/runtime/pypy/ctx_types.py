@@ -16,7 +16,7 @@ from hpy_build.runtime.pypy.calls import result, status
 from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close, \
     new_instance as _new_inst, structs as _structs, N_STRUCTS as _N_STRUCTS, new_arg as _new_arg, \
     new_type as _new_type, type_key as _type_key, nmade as _nmade, settle as _settle, \
-    pool as _pool, pool_n as _pool_n, N_POOLS as _N_POOLS, PER_POOL as _PER_POOL, _key
+    pool as _pool, pool_n as _pool_n, news_left as _handles_news_left, N_POOLS as _N_POOLS, PER_POOL as _PER_POOL, _key
 from hpy_build.runtime.pypy import ctx_objects
 
 _NULL = ffi.NULL
@@ -33,31 +33,42 @@ _CMP = ("lt", "le", "eq", "ne", "gt", "ge")
 
 
 _ON_PYPY = hasattr(sys, "pypy_version_info")  # CPython frees by reference counting
-# [C heap in use after the last collection this runtime asked for, time of
-#  the next look, allocations]
-_heap = [0, 0.0, 0]
+# The C-heap check's state: [C heap in use after the last collection this
+# runtime asked for, time of the next look, allocations between readings of
+# the clock, time of the last reading]; _news_left counts down to the next
+# reading (HPy_News of instances made ahead count too: handles.py)
+_heap = [0, 0.0, 1, 0.0]
+_news_left = _handles_news_left
 # mallinfo2 walks all of malloc's free lists, PyPy's own heap's included
 # (0.1 us, up to milliseconds on a fragmented heap): looked at once a
 # millisecond at most, about what it takes to fill a few MB of new memory
 _HEAP_EVERY = 0.001
+# reading the clock costs a third of a small allocation: it is read once per
+# up to 16 allocations while they come fast, after each one while they are
+# slow (big, or few), so that a look is never far behind
+_HEAP_STRIDE = 16
 _clock = time.perf_counter
 
 
 def _collect_if_the_c_heap_grew():
     """An instance often owns malloc'ed memory (an array's data) that PyPy's GC
     cannot see, and its tp_destroy only runs when the GC finds it dead: when
-    the C heap has grown by half (and 64 MB) since, collect, as a GC would."""
-    _heap[2] += 1
-    if _heap[2] & 63:  # reading the clock costs a third of an allocation
+    the C heap has grown by a quarter (and 64 MB) since, collect, as a GC would.
+    (The heap includes PyPy's own, a few hundred MB: by half, 8 MB arrays
+    could pile up to 150 MB before they went.)"""
+    _news_left[0] -= 1
+    if _news_left[0] > 0:
         return
     now = _clock()
+    _heap[2] = 1 if now - _heap[3] > _HEAP_EVERY else min(2 * _heap[2], _HEAP_STRIDE)
+    _news_left[0], _heap[3] = _heap[2], now
     if now < _heap[1]:
         return
     used = lib._hpy_pypy_heap_in_use()
     # after cpyext (or anything) has fragmented the heap, one look can take
     # milliseconds: the next waits 100 times as long, so looking stays ~1%
     _heap[1] = now + max(_HEAP_EVERY, 100 * (_clock() - now))
-    if used - _heap[0] > max(64 << 20, _heap[0] >> 1):
+    if used - _heap[0] > max(64 << 20, _heap[0] >> 2):
         gc.collect()
         _heap[0] = lib._hpy_pypy_heap_in_use()
 

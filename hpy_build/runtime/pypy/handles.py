@@ -55,7 +55,9 @@ lib._hpy_pypy_set_made(spare, nspare, made, nmade, N_MADE, unsettled)
 N_POOLS, PER_POOL = 1 << 10, 16
 pool = ffi.new("intptr_t[]", N_POOLS * PER_POOL)
 pool_n = ffi.new("intptr_t[]", N_POOLS)
-lib._hpy_pypy_set_pools(pool, pool_n, N_POOLS, PER_POOL)
+# allocations (and HPy_News) before ctx_types next reads the clock
+news_left = ffi.new("intptr_t *", 1)
+lib._hpy_pypy_set_pools(pool, pool_n, N_POOLS, PER_POOL, news_left)
 _last_key = [0]
 
 
