@@ -452,11 +452,12 @@ def test_instances_made_ahead_are_fresh_and_distinct(mod, how):
 
 def test_c_memory_owned_by_instances_is_given_back(mod):
     # 4000 Blobs own 4 GB of C memory if none is freed; PyPy's GC sees only
-    # small objects, so the runtime collects when the C heap has grown
+    # small objects, so the runtime collects when the C heap has grown (it
+    # looks at most every few milliseconds: some hundreds may be alive)
     gc.collect()
     for _ in range(4000):
         mod.Blob()
-    assert mod.blobs_alive() < 1000
+    assert mod.blobs_alive() < 2000
 
 
 def test_builders_fill_in_c_and_call_back_to_build(mod):

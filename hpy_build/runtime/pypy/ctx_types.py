@@ -66,8 +66,9 @@ def _collect_if_the_c_heap_grew():
         return
     used = lib._hpy_pypy_heap_in_use()
     # after cpyext (or anything) has fragmented the heap, one look can take
-    # milliseconds: the next waits 100 times as long, so looking stays ~1%
-    _heap[1] = now + max(_HEAP_EVERY, 100 * (_clock() - now))
+    # milliseconds: the next waits 100 times as long, so looking stays ~1%,
+    # but 50 ms at most, so that memory never piles up for long
+    _heap[1] = now + min(max(_HEAP_EVERY, 100 * (_clock() - now)), 0.05)
     if used - _heap[0] > max(64 << 20, _heap[0] >> 2):
         gc.collect()
         _heap[0] = lib._hpy_pypy_heap_in_use()
