@@ -6,8 +6,17 @@ tools expect them) and are installed as ``hpy_build/include``.
 import glob
 import os
 import platform
+import sys
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+from distutils import log
+from distutils.ccompiler import CCompiler
+
+# The checkout's own hpy_build, for the helper recipe shared with the plugin
+# (build_meta does not put the project folder on sys.path).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hpy_build.toolchain import abi as hpy_abi  # noqa: E402
 
 
 def runtime_extension():
@@ -22,6 +31,47 @@ def runtime_extension():
         depends=(glob.glob("include/**/*.h", recursive=True) + glob.glob("hpy_build/runtime/**/*.h", recursive=True)
                  + glob.glob("hpy_build/debug/src/*.h") + glob.glob("hpy_build/trace/src/*.h")),
     )
+
+
+class build_ext_with_static_libs(build_ext):
+    """Also makes the static library of each ABI's helpers (HPy 0.9's
+    ``hpy_use_static_libs``), with the compiler build_ext set up.
+
+    Like the extensions, they are built under build_lib (so wheels ship them)
+    and copied into the source tree by ``--inplace``.
+    """
+
+    def run(self):
+        super().run()
+        if not isinstance(self.compiler, CCompiler):
+            # build_ext makes its compiler only when there are extensions
+            log.warn("hpy-build: no compiler set up, so no static libraries of helpers")
+            return
+        for abi in hpy_abi.static_lib_abis():
+            built = hpy_abi.build_static_lib(self.compiler, abi, os.path.join(self.build_lib, "hpy_build"),
+                                             self.build_temp, debug=self.debug, force=self.force)
+            if self.inplace:
+                target = self._inplace_static_lib(abi)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                self.copy_file(built, target, level=self.verbose)
+
+    def _inplace_static_lib(self, abi):
+        package_dir = self.get_finalized_command("build_py").get_package_dir("hpy_build")
+        return hpy_abi.static_lib_path(abi, os.path.abspath(package_dir))
+
+    def _built_static_libs(self):
+        return [hpy_abi.static_lib_path(abi, os.path.join(self.build_lib, "hpy_build"))
+                for abi in hpy_abi.static_lib_abis()]
+
+    def get_outputs(self):
+        return super().get_outputs() + self._built_static_libs()
+
+    def get_output_mapping(self):
+        # what an editable install takes from build_lib into the source tree
+        mapping = super().get_output_mapping()
+        for abi, built in zip(hpy_abi.static_lib_abis(), self._built_static_libs()):
+            mapping[built] = self._inplace_static_lib(abi)
+        return mapping
 
 
 def data_packages(package, folder, patterns):
@@ -73,5 +123,6 @@ setup(
     package_data=package_data,
     # PyPy gets its universal runtime from cffi, not from a C extension.
     ext_modules=[] if platform.python_implementation() == "PyPy" else [runtime_extension()],
+    cmdclass={"build_ext": build_ext_with_static_libs},
     **cffi_options()
 )

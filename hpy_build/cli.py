@@ -281,7 +281,7 @@ def cmd_repair(args):
 # ------------------------------------------------------------ wheelhouse
 
 _COPY_IGNORE = shutil.ignore_patterns(
-    ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "*.so", "*.o",
+    ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "*.so", "*.o", "*.a",
     "tests", "bench", "sample_ext", "wheelhouse", ".venv*")
 
 

@@ -102,7 +102,7 @@ def inherit_site_packages(venv):
 # ------------------------------------------------------- hpy-build itself
 
 _COPY_IGNORE = shutil.ignore_patterns(
-    ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "*.so", "*.o",
+    ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "*.so", "*.o", "*.a",
     "tests", "bench", "sample_ext")
 
 

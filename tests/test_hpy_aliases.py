@@ -115,9 +115,11 @@ def test_abitag():
 # ---- a build script that uses hpy.devel.HPyDevel ------------------------------
 
 BUILD_SCRIPT = """
+import os
 import sys
 from setuptools import Extension
 from setuptools.dist import Distribution
+import hpy_build
 from hpy.devel import HPyDevel
 
 devel = HPyDevel()
@@ -125,7 +127,11 @@ devel = HPyDevel()
 cpy = Extension("bycpython", include_dirs=devel.get_extra_include_dirs(),
                 sources=["bycpython.c"] + devel.get_extra_sources() + devel.get_ctx_sources(),
                 define_macros=[("HPY", None), ("HPY_ABI_CPYTHON", None)])
-assert devel.get_static_libs("universal") is None
+# hpy-build's own build made the static libraries; none for an ABI HPy does not have
+assert devel.get_static_libs("universal") == [os.path.join(
+    os.path.dirname(hpy_build.__file__), "lib", "universal", "libhpy-build-helpers.a")]
+assert os.path.isfile(devel.get_static_libs("universal")[0])
+assert devel.get_static_libs("debug") is None
 dist = Distribution({"ext_modules": [cpy]})
 dist.script_args = ["build_ext", "--inplace"]
 dist.parse_command_line()

@@ -1,5 +1,6 @@
 """The setuptools plugin: ``setup(hpy_ext_modules=...)`` driven by real setup.py runs."""
 import glob
+import json
 import os
 import sys
 
@@ -448,3 +449,112 @@ def test_metadata_fix_up_keeps_the_file_well_formed(tmp_path, body):
     assert parsed.get_all("Requires-Python") == [">=3.8"]
     assert parsed["Name"] == "demo"
     assert parsed.get_payload() == body.lstrip("\n")
+
+
+# ---------------------------------------------------------------------------
+# HPy 0.9's hpy_use_static_libs: hpy-build's prebuilt helper libraries
+
+# Calls helpers (argument parsing, BuildValue) and, in the CPython ABI, the
+# context functions that are not inline (module creation): all from the library.
+STATIC_LIBS_MODULE = """\
+#include "hpy.h"
+
+#if defined(HPY_ABI_UNIVERSAL)
+#define ABI_NAME "universal"
+#elif defined(HPY_ABI_HYBRID)
+#define ABI_NAME "hybrid"
+#else
+#define ABI_NAME "cpython"
+#endif
+
+HPyDef_METH(add, "add", HPyFunc_VARARGS)
+static HPy add_impl(HPyContext *ctx, HPy self, const HPy *args, size_t nargs)
+{
+    long a, b;
+    if (!HPyArg_Parse(ctx, NULL, args, nargs, "ll:add", &a, &b))
+        return HPy_NULL;
+    return HPy_BuildValue(ctx, "(ls)", a + b, ABI_NAME);
+}
+
+static HPyDef *module_defines[] = { &add, NULL };
+static HPyModuleDef moduledef = { .defines = module_defines };
+HPy_MODINIT(mymod, moduledef)
+"""
+
+HELPER_NAMES = ("argparse", "buildvalue", "format", "helpers", "structseq", "ctx_module", "ctx_type")
+
+
+def _objects_under(folder):
+    return sorted(os.path.relpath(os.path.join(path, name), folder)
+                  for path, _dirs, files in os.walk(folder) for name in files if name.endswith(".o"))
+
+
+@requires_cpython
+@pytest.mark.parametrize("abi", ["cpython", "universal", "hybrid"])
+def test_static_libs_replace_the_helper_sources(build_python, tmp_path, abi):
+    """HPy 0.9's --hpy-use-static-libs: the helpers come from hpy-build's
+    prebuilt library of that ABI, and no helper source is compiled."""
+    project = make_project(tmp_path / "project", source=STATIC_LIBS_MODULE)
+    result = setup_py(build_python, project, "--hpy-use-static-libs", "build_ext", "--inplace",
+                      "--hpy-abi=" + abi)
+    compiled = [line for line in result.stdout.splitlines() if " -c " in line]
+    assert len(compiled) == 1 and "src/mymod.c" in compiled[0], compiled
+    library = "lib/%s/libhpy-build-helpers" % abi
+    assert any(library in line and "-o " in line for line in result.stdout.splitlines()), result.stdout
+    temps = build_dirs(project, "temp.")
+    assert [_objects_under(t) for t in temps.values()] == [["hpy-%s/src/mymod.o" % abi]]
+    code = ("import mymod\nprint(mymod.add(2, 3))\n"
+            "try:\n    mymod.add('x', 1)\nexcept TypeError as e:\n    print(e)\n")
+    output = run([build_python, "-c", code], cwd=tmp_path,
+                 env=clean_env(PYTHONPATH=str(project))).stdout.strip().splitlines()
+    assert output[-2:] == ["(5, %r)" % abi, "'str' object cannot be interpreted as an integer"], output
+
+
+@requires_cpython
+def test_without_static_libs_the_helpers_are_compiled(build_python, tmp_path):
+    """The default stays: the helper sources are compiled, once, into the build."""
+    project = make_project(tmp_path / "project", source=STATIC_LIBS_MODULE)
+    result = setup_py(build_python, project, "build_ext", "--inplace")
+    assert "libhpy-build-helpers" not in result.stdout
+    temp = list(build_dirs(project, "temp.").values())[0]
+    compiled = {os.path.basename(o)[:-2] for o in _objects_under(temp)}
+    assert set(HELPER_NAMES) <= compiled, compiled
+    output = run([build_python, "-c", "import mymod; print(mymod.add(2, 3))"], cwd=tmp_path,
+                 env=clean_env(PYTHONPATH=str(project))).stdout.strip().splitlines()
+    assert output[-1] == "(5, 'cpython')"
+
+
+@requires_cpython
+def test_static_libs_ship_in_the_wheel(build_python, hpy_build_wheel):
+    """One library per ABI in hpy-build's wheel, which HPyDevel.get_static_libs names."""
+    names, _metadata = wheel_files(hpy_build_wheel)
+    tag = ext_suffix("cpython")[:-len(".so")]
+    expected = {"hpy_build/lib/universal/libhpy-build-helpers.a",
+                "hpy_build/lib/cpython/libhpy-build-helpers%s.a" % tag,
+                "hpy_build/lib/hybrid/libhpy-build-helpers%s.a" % tag}
+    assert {n for n in names if n.startswith("hpy_build/lib/")} == expected
+    code = ("import json, os, hpy_build\nfrom hpy.devel import HPyDevel\n"
+            "d = HPyDevel()\nroot = os.path.dirname(hpy_build.__file__)\n"
+            "print(json.dumps({abi: d.get_static_libs(abi) and [os.path.relpath(p, root) for p in "
+            "d.get_static_libs(abi) if os.path.isfile(p)] for abi in "
+            "('cpython', 'universal', 'hybrid', 'debug')}))\n")
+    output = run([build_python, "-c", code], cwd=os.path.dirname(str(build_python))).stdout
+    found = json.loads(output.strip().splitlines()[-1])
+    assert found == {"cpython": ["lib/cpython/libhpy-build-helpers%s.a" % tag],
+                     "universal": ["lib/universal/libhpy-build-helpers.a"],
+                     "hybrid": ["lib/hybrid/libhpy-build-helpers%s.a" % tag],
+                     "debug": None}
+
+
+def test_missing_static_lib_is_hpy09s_error(fresh_python, tmp_path):
+    """Without the library, HPy 0.9's DistutilsError, then how to get one."""
+    code = "import os, hpy_build.toolchain.abi as a; p = a.static_lib_path('universal'); os.remove(p); print(p)"
+    removed = run([fresh_python, "-c", code], cwd=tmp_path).stdout.strip().splitlines()[-1]
+    project = make_project(tmp_path / "project")
+    result = setup_py(fresh_python, project, "--hpy-use-static-libs", "build_ext",
+                      "--hpy-abi=universal", check=False)
+    assert result.returncode != 0
+    assert ('error: Expected exactly one static library for ABI "universal" but got: None; '
+            "hpy-build makes its static libraries when it is built") in result.stdout
+    assert removed in result.stdout and "build without --hpy-use-static-libs" in result.stdout
+    assert not (project / "build").exists()

@@ -2,7 +2,8 @@
 
 Build scripts written for HPy 0.9 keep working: ``HPyDevel().fix_distribution(dist)``
 hands a distribution's ``hpy_ext_modules`` to hpy-build's setuptools plugin,
-and the ``get_*`` methods give hpy-build's headers and helper sources.
+and the ``get_*`` methods give hpy-build's headers, helper sources and
+their prebuilt static libraries.
 ``setup(hpy_ext_modules=...)`` needs none of this: hpy-build's plugin handles it.
 """
 import os
@@ -46,9 +47,13 @@ class HPyDevel:
         return _abi.runtime_sources()
 
     def get_static_libs(self, hpy_abi):
-        """None: hpy-build ships no static libraries; build the sources above."""
-        _abi.check_abi(hpy_abi)
-        return None
+        """``[path]`` of the static library of ``hpy_abi``'s helpers (and, for
+        cpython, context functions), or None when there is none, as in HPy 0.9.
+
+        hpy-build's own build makes them, for the Python building it.
+        ``setup.py --hpy-use-static-libs ...`` (or ``dist.hpy_use_static_libs = True``)
+        links it instead of compiling the sources above."""
+        return _abi.static_libs(hpy_abi)
 
     def fix_distribution(self, dist):
         """Make ``dist`` build its ``hpy_ext_modules`` with hpy-build.

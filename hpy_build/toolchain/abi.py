@@ -84,6 +84,91 @@ def compile_options(abi):
     }
 
 
+def compile_helpers(compiler, abi, output_dir, debug=False):
+    """Compile the helper sources of ``abi`` with ``compiler``; returns the objects.
+
+    The one recipe for them: the plugin compiles them into a project's build,
+    and hpy-build's own build into its static libraries (``static_libs``).
+    """
+    options = compile_options(abi)
+    return compiler.compile(
+        options["extra_sources"], output_dir=output_dir, macros=options["define_macros"],
+        include_dirs=options["include_dirs"], debug=debug,
+        extra_postargs=options["extra_compile_args"])
+
+
+def helper_dependencies(abi):
+    """Every file the helpers of ``abi`` are compiled from: sources and headers."""
+    include = get_include()
+    headers = [os.path.join(folder, name) for folder, _dirs, files in os.walk(include)
+               for name in files if name.endswith(".h")]
+    return sorted(headers) + list(compile_options(abi)["extra_sources"])
+
+
+def static_lib_abis():
+    """The ABIs hpy-build's own build makes a static library of helpers for.
+
+    The cpython and hybrid helpers include ``Python.h``, so they are built
+    only by a CPython, for itself."""
+    return ABIS if sys.implementation.name == "cpython" else ("universal",)
+
+
+def static_lib_name(abi):
+    """The library name (``-l`` style) of ``abi``'s helpers.
+
+    The cpython and hybrid libraries are compiled against one interpreter's
+    ``Python.h``; their names carry its tag, so that a checkout or folder
+    shared by several interpreters never hands one another's library.
+    """
+    check_abi(abi)
+    if abi == "universal":
+        return "hpy-build-helpers"
+    # as a module binary's: 'hpy-build-helpers.cpython-311-x86_64-linux-gnu'
+    return "hpy-build-helpers" + ext_suffix("cpython").rsplit(".", 1)[0]
+
+
+def static_lib_path(abi, package_dir=_PACKAGE):
+    """Where the static library of ``abi`` is, under the ``hpy_build`` package at
+    ``package_dir``: in ``lib/<abi>/``, as HPy 0.9's are in ``hpy/devel/lib/<abi>/``."""
+    name = static_lib_name(abi)
+    filename = (name + ".lib") if sys.platform == "win32" else ("lib" + name + ".a")
+    return os.path.join(package_dir, "lib", abi, filename)
+
+
+def static_libs(abi):
+    """``[path]`` of the static library of ``abi``'s helpers, or None when there is none."""
+    if abi not in ABIS:
+        return None
+    path = static_lib_path(abi)
+    return [path] if os.path.isfile(path) else None
+
+
+def build_static_lib(compiler, abi, package_dir, build_temp, debug=False, force=False):
+    """Compile ``abi``'s helpers into their static library under ``package_dir``.
+
+    Used by hpy-build's setup.py with its ``build_ext`` compiler; skipped
+    when the library is newer than every source and header. Returns its path.
+    """
+    try:
+        from setuptools.modified import newer_group
+    except ImportError:  # setuptools < 69
+        from distutils.dep_util import newer_group
+    target = static_lib_path(abi, package_dir)
+    if not force and not newer_group(helper_dependencies(abi), target, "newer"):
+        return target
+    objects = compile_helpers(compiler, abi, os.path.join(build_temp, "hpy-lib-" + abi), debug)
+    # The archiver adds to an existing archive: start afresh, so no member of
+    # a helper source since removed stays in it.
+    if os.path.exists(target):
+        os.remove(target)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    compiler.create_static_lib(objects, static_lib_name(abi), output_dir=os.path.dirname(target),
+                               debug=debug)
+    if not os.path.isfile(target):
+        raise RuntimeError("the compiler wrote no %s" % target)
+    return target
+
+
 def _shlib_ext():
     return ".pyd" if sys.platform == "win32" else ".so"
 

@@ -31,7 +31,6 @@ use, at the moment the command is looked up. Where HPy's own ``hpy.devel``
 also handles ``hpy_ext_modules`` (PyPy bundles it), its wrappers are skipped.
 """
 import copy
-import glob
 import os
 import sys
 import threading
@@ -69,6 +68,13 @@ _ABI_OPTION = (
     "hpy-abi=", None,
     "HPy ABI to build for: %s (default: %s)" % (", ".join(_abi.ABIS), DEFAULT_ABI))
 
+# HPy 0.9's global option (dist.hpy_use_static_libs): link the helpers from
+# the static library hpy-build's own build made, instead of compiling them.
+_STATIC_LIBS_OPTION = (
+    "hpy-use-static-libs", None,
+    "link hpy-build's prebuilt static library of helper functions instead of "
+    "compiling their sources (default: False)")
+
 # Commands that accept --hpy-abi themselves.
 _ABI_COMMANDS = ("build", "build_ext", "bdist_wheel", "install")
 
@@ -97,10 +103,13 @@ def hpy_ext_modules(dist, attr, value):
     # tags, top_level.txt, editable installs, sdists) knows about them.
     dist.ext_modules = list(dist.ext_modules or []) + list(value)
     dist.hpy_abi = None
+    # Kept when set before (HPy 0.9's test harness sets it, then calls fix_distribution).
+    dist.hpy_use_static_libs = getattr(dist, "hpy_use_static_libs", False)
     # Per instance, so other Distribution objects in this process are untouched
-    # (hpy.devel may have added the same option to the class already).
-    if not any(option[0] == _ABI_OPTION[0] for option in dist.global_options):
-        dist.global_options = list(dist.global_options) + [_ABI_OPTION]
+    # (hpy.devel may have added the same options to the class already).
+    for new_option in (_ABI_OPTION, _STATIC_LIBS_OPTION):
+        if not any(option[0] == new_option[0] for option in dist.global_options):
+            dist.global_options = list(dist.global_options) + [new_option]
 
     find_command_class = dist.get_command_class
     mixed_classes = {}
@@ -217,10 +226,12 @@ class _HPyBuild(_AbiOption):
 # ---------------------------------------------------------------------------
 # build_ext
 
-def _hpy_build_files(options):
-    """hpy-build's headers and helper sources: an extension depends on them."""
-    headers = glob.glob(os.path.join(_abi.get_include(), "**", "*.h"), recursive=True)
-    return sorted(headers) + list(options["extra_sources"])
+def _hpy_build_files(abi, static_lib=None):
+    """hpy-build's headers and helper sources (or their static library): an extension depends on them."""
+    files = _abi.helper_dependencies(abi)
+    if static_lib is None:
+        return files
+    return [f for f in files if f.endswith(".h")] + [static_lib]
 
 
 class _HPyBuildExt(_AbiOption):
@@ -231,6 +242,9 @@ class _HPyBuildExt(_AbiOption):
         self.build_temp = os.path.join(self.build_temp, "hpy-" + self.hpy_abi)
         self._helper_objects = None
         self._helper_lock = threading.Lock()
+        self._static_lib = None
+        if getattr(self.distribution, "hpy_use_static_libs", False) and self._hpy_extensions():
+            self._static_lib = _static_lib(self.hpy_abi)
 
     def _is_hpy(self, ext):
         return getattr(ext, "_hpy_extension", False)
@@ -287,15 +301,18 @@ class _HPyBuildExt(_AbiOption):
         for name, value in vars(built).items():
             if isinstance(value, list):  # the base class appends to some of them
                 setattr(built, name, list(value))
-        built.extra_objects = self._helpers(options, built) + list(ext.extra_objects)
+        # A static library goes after the extension's objects (build_ext puts
+        # extra_objects there), so the linker takes from it what they use.
+        helpers = [self._static_lib] if self._static_lib else self._helpers(built)
+        built.extra_objects = helpers + list(ext.extra_objects)
         built.include_dirs = options["include_dirs"] + list(ext.include_dirs)
         built.define_macros = list(ext.define_macros) + options["define_macros"]
         built.extra_compile_args = options["extra_compile_args"] + list(ext.extra_compile_args)
         # Rebuild when hpy-build's headers or helpers change, not only the project's files.
-        built.depends = list(ext.depends) + _hpy_build_files(options)
+        built.depends = list(ext.depends) + _hpy_build_files(self.hpy_abi, self._static_lib)
         return built
 
-    def _helpers(self, options, ext):
+    def _helpers(self, ext):
         """The objects of the C that hpy-build adds to every extension of this ABI.
 
         Compiled once per run, with the ABI's settings only (not one
@@ -303,15 +320,13 @@ class _HPyBuildExt(_AbiOption):
         date, as build_ext decides. ``build_ext -j`` builds extensions in
         threads, hence the lock.
         """
-        sources = options["extra_sources"]
+        sources = _abi.compile_options(self.hpy_abi)["extra_sources"]
         with self._helper_lock:
             if self._helper_objects is None and (self.force or newer_group(
-                    list(ext.sources) + _hpy_build_files(options) + list(ext.depends),
+                    list(ext.sources) + _hpy_build_files(self.hpy_abi) + list(ext.depends),
                     self.get_ext_fullpath(ext.name), "newer")):
-                self._helper_objects = self.compiler.compile(
-                    sources, output_dir=self.build_temp,
-                    macros=options["define_macros"], include_dirs=options["include_dirs"],
-                    debug=self.debug, extra_postargs=options["extra_compile_args"])
+                self._helper_objects = _abi.compile_helpers(
+                    self.compiler, self.hpy_abi, self.build_temp, debug=self.debug)
         return self.compiler.object_filenames(sources, output_dir=self.build_temp)
 
     # -- import stubs ------------------------------------------------------
@@ -380,6 +395,19 @@ class _HPyBuildExt(_AbiOption):
                 log.info("removing %s (built for another HPy ABI)", path)
                 if not self.dry_run:
                     os.remove(path)
+
+
+def _static_lib(abi):
+    """The static library of ``abi``'s helpers, or HPy 0.9's error when there is none."""
+    libs = _abi.static_libs(abi)
+    if libs is None or len(libs) != 1:
+        raise DistutilsError(
+            'Expected exactly one static library for ABI "%s" but got: %r' % (abi, libs)
+            + "; hpy-build makes its static libraries when it is built, for the Python "
+            "building it (%s expected): reinstall hpy-build with this Python, or run "
+            "'python setup.py build_ext --inplace' in its checkout; or build without "
+            "--hpy-use-static-libs" % _abi.static_lib_path(abi))
+    return libs[0]
 
 
 def _is_our_stub(path):
