@@ -184,7 +184,9 @@ def gen_c():
             # the struct's address when the runtime noted it for this handle
             body += ["if (_HPY_PYPY_IN_TABLES(h._i) && _hpy_pypy_structs[h._i] != 0)",
                      "    return (void *)_hpy_pypy_structs[h._i];"]
-        if ret == "void":
+        if body[-1] == "return;":
+            pass  # answered in C every time: the callback would be unreachable
+        elif ret == "void":
             body.append(call + ";")
         elif ret in _INT_STRUCTS:
             body += ["%s r;" % ret, "r.%s = %s;" % (_INT_STRUCTS[ret], call), "return r;"]

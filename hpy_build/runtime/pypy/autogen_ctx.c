@@ -1219,7 +1219,6 @@ static void _hpy_c_HPyListBuilder_Cancel(HPyContext *ctx, HPyListBuilder builder
     (void)ctx;
     _hpy_pypy_builder_cancel(ctx, builder._lst);
     return;
-    _hpy_py_HPyListBuilder_Cancel(builder._lst);
 }
 
 static HPyTupleBuilder _hpy_c_HPyTupleBuilder_New(HPyContext *ctx, HPy_ssize_t size)
@@ -1255,7 +1254,6 @@ static void _hpy_c_HPyTupleBuilder_Cancel(HPyContext *ctx, HPyTupleBuilder build
     (void)ctx;
     _hpy_pypy_builder_cancel(ctx, builder._tup);
     return;
-    _hpy_py_HPyTupleBuilder_Cancel(builder._tup);
 }
 
 static HPyTracker _hpy_c_HPyTracker_New(HPyContext *ctx, HPy_ssize_t size)

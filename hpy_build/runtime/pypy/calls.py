@@ -34,16 +34,13 @@ def _flush_closes(queue, n):
 
 def result(r, what):
     """The object of the handle a C function returned (closing the handle)."""
-    if _nmade[0]:
-        if 0 < r < _N_SLOTS and _unsettled[r] and not _refs[r]:
-            obj = _take_made(r)  # a float made in C for its result
-        else:
-            settle()
-            obj = None
-    else:
-        obj = None
+    made = _nmade[0] and 0 < r < _N_SLOTS and _unsettled[r] and not _refs[r]
+    if made:
+        obj = _take_made(r)  # a float made in C for its result: never in the table
+    elif _nmade[0]:
+        settle()
     _flush()
-    if obj is None:
+    if not made:
         if r == 0:
             errors.raise_pending(what)
         obj = _o[r]

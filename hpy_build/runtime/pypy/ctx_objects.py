@@ -285,6 +285,7 @@ def HPyListBuilder_Build(b):
 
 
 def HPyListBuilder_Cancel(b):
+    # the C part cancels without calling back; this body only wires the member
     if b:
         _built_items(b)
 

@@ -16,7 +16,7 @@ from hpy_build.runtime.pypy.calls import result, status
 from hpy_build.runtime.pypy.handles import objects as _o, new as _new, close_pinned as _close, \
     new_instance as _new_inst, structs as _structs, N_STRUCTS as _N_STRUCTS, new_arg as _new_arg, \
     new_type as _new_type, type_key as _type_key, nmade as _nmade, settle as _settle, \
-    pool as _pool, pool_n as _pool_n, news_left as _handles_news_left, N_POOLS as _N_POOLS, PER_POOL as _PER_POOL, _key
+    pool as _pool, pool_n as _pool_n, news_left as _news_left, N_POOLS as _N_POOLS, PER_POOL as _PER_POOL, _key
 from hpy_build.runtime.pypy import ctx_objects
 
 _NULL = ffi.NULL
@@ -38,7 +38,6 @@ _ON_PYPY = hasattr(sys, "pypy_version_info")  # CPython frees by reference count
 # the clock, time of the last reading]; _news_left counts down to the next
 # reading (HPy_News of instances made ahead count too: handles.py)
 _heap = [0, 0.0, 1, 0.0]
-_news_left = _handles_news_left
 # mallinfo2 walks all of malloc's free lists, PyPy's own heap's included
 # (0.1 us, up to milliseconds on a fragmented heap): looked at once a
 # millisecond at most, about what it takes to fill a few MB of new memory
